@@ -1,0 +1,22 @@
+"""The ``osm-locus`` command line: one module per noun (package, place, lab, ...)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from osm_locus import __version__
+from osm_locus.cli.package import package
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="osm-locus")
+@click.option("-v", "--verbose", count=True, help="More log output (repeat for debug).")
+def main(verbose: int) -> None:
+    """osm-locus: LOCUS and Smart City packages, placement and closed-loop tools for ETSI OSM."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+main.add_command(package)
