@@ -1,0 +1,1 @@
+"""Lab description files shipped with osm-locus (``default.yaml``: the LOCUS testbeds)."""
