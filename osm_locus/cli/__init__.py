@@ -8,6 +8,7 @@ import click
 
 from osm_locus import __version__
 from osm_locus.cli.package import package
+from osm_locus.cli.place import place
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,3 +21,4 @@ def main(verbose: int) -> None:
 
 
 main.add_command(package)
+main.add_command(place)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
+from osm_locus.cli.output import print_table
 from osm_locus.package.build import BuildError, build_report
 from osm_locus.package.validate import ValidationReport, validate_packages
 
@@ -71,7 +71,7 @@ def build(paths: tuple[Path, ...], external_ok: bool, out_dir: Path) -> None:
         (b.name, b.kind, b.descriptor_id, str(b.files), f"{b.size:,} B", str(b.archive))
         for b in built
     ]
-    _print_table(("package", "kind", "id", "files", "size", "archive"), rows)
+    print_table(("package", "kind", "id", "files", "size", "archive"), rows)
     _print_summary(report)
 
 
@@ -87,12 +87,6 @@ def _print_summary(report: ValidationReport) -> None:
     click.echo(
         f"{len(report.sources)} package(s) {verdict}: {errors} error(s), {warnings} warning(s)"
     )
-
-
-def _print_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
-    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
-    for row in (header, *rows):
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _as_json(report: ValidationReport) -> dict[str, object]:
