@@ -14,8 +14,12 @@ from osm_locus.package.semantics import items
 from osm_locus.package.source import Descriptor, PackageSource
 
 
-def check(sources: list[PackageSource], external_ok: bool = True) -> None:
-    """Record cross-package problems in the sources that hold the referencing descriptor."""
+def check(sources: list[PackageSource], external_ok: bool = True, catalogue: bool = False) -> None:
+    """Record cross-package problems in the sources that hold the referencing descriptor.
+
+    ``catalogue=True``: the other sources are a project's onboarded descriptors (the embedded
+    lab), so a missing reference is worded as OSM's NBI words it.
+    """
     index: dict[tuple[str, str], PackageSource] = {}
     for source in sources:
         descriptor = source.descriptor
@@ -27,6 +31,7 @@ def check(sources: list[PackageSource], external_ok: bool = True) -> None:
                 f"{descriptor.root_path()}.id",
                 f"{descriptor.kind} id '{descriptor.id}' is "
                 f"also the id of package {index[key].name}; ids are unique per OSM project",
+                status=409,
             )
         else:
             index[key] = source
@@ -35,9 +40,9 @@ def check(sources: list[PackageSource], external_ok: bool = True) -> None:
         if descriptor is None:
             continue
         if descriptor.kind == "nsd":
-            _nsd(source, descriptor, index, external_ok)
+            _nsd(source, descriptor, index, external_ok, catalogue)
         elif descriptor.kind == "nst":
-            _nst(source, descriptor, index, external_ok)
+            _nst(source, descriptor, index, external_ok, catalogue)
 
 
 def _lookup(
@@ -47,11 +52,18 @@ def _lookup(
     return found.descriptor if found else None
 
 
-def _external(source: PackageSource, path: str, kind: str, ident: Any, external_ok: bool) -> None:
+def _external(
+    source: PackageSource, path: str, kind: str, ident: Any, external_ok: bool, catalogue: bool
+) -> None:
+    field = "vnfd-id" if kind == "vnfd" else "netslice-subnet':'nsd-ref"
     source.add(
         path,
-        f"{kind} '{ident}' is not among the packages given: it must already be onboarded in OSM",
+        f"Descriptor error at '{field}'='{ident}' references a non existing {kind}"
+        if catalogue
+        else f"{kind} '{ident}' is not among the packages given: it must already be onboarded "
+        "in OSM",
         warning=external_ok,
+        status=409,
     )
 
 
@@ -60,11 +72,14 @@ def _nsd(
     nsd: Descriptor,
     index: dict[tuple[str, str], PackageSource],
     external_ok: bool,
+    catalogue: bool,
 ) -> None:
     root = nsd.root_path()
     for position, vnfd_id in enumerate(nsd.body.get("vnfd-id") or []):
         if _lookup(index, "vnfd", vnfd_id) is None:
-            _external(source, f"{root}.vnfd-id[{position}]", "vnfd", vnfd_id, external_ok)
+            _external(
+                source, f"{root}.vnfd-id[{position}]", "vnfd", vnfd_id, external_ok, catalogue
+            )
     for df_id, df in items(nsd.body, "df"):
         for vp_id, profile in items(df, "vnf-profile"):
             vnfd = _lookup(index, "vnfd", profile.get("vnfd-id"))
@@ -83,6 +98,7 @@ def _nsd(
                             ".constituent-cpd-id",
                             f"'{cpd}' is not an ext-cpd of vnfd '{vnfd.id}' (ext-cpds: "
                             f"{', '.join(sorted(ext_cpds)) or 'none'})",
+                            status=422,
                         )
 
 
@@ -91,6 +107,7 @@ def _nst(
     nst: Descriptor,
     index: dict[tuple[str, str], PackageSource],
     external_ok: bool,
+    catalogue: bool,
 ) -> None:
     root = nst.root_path()
     subnet_nsd: dict[str, Descriptor | None] = {}
@@ -104,6 +121,7 @@ def _nst(
                 "nsd",
                 subnet.get("nsd-ref"),
                 external_ok,
+                catalogue,
             )
     for vld_id, vld in items(nst.body, "netslice-vld"):
         for position, ref in enumerate(vld.get("nss-connection-point-ref") or []):
@@ -121,4 +139,5 @@ def _nst(
                     f"'{cp}' is not a sapd of nsd '{nsd.id}' used by subnet "
                     f"'{ref.get('nss-ref')}' "
                     f"(sapds: {', '.join(sorted(saps)) or 'none'})",
+                    status=422,
                 )

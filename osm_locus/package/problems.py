@@ -21,6 +21,9 @@ class Problem:
     path: str
     message: str
     severity: Severity = Severity.ERROR
+    #: The status OSM's NBI answers an upload with for this kind of problem (400 layout and
+    #: artifacts, 409 a reference to a descriptor not onboarded, 422 model and semantics).
+    http_status: int = 422
 
     def __str__(self) -> str:
         prefix = "" if self.severity is Severity.ERROR else "warning: "

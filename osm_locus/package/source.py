@@ -8,6 +8,7 @@ does, so later checks see the same document OSM sees.
 
 from __future__ import annotations
 
+import io
 import json
 import tarfile
 from dataclasses import dataclass, field
@@ -73,12 +74,23 @@ class PackageSource:
         """``package/file`` label used in problems."""
         return f"{self.name}/{file}" if file else self.name
 
-    def add(self, path: str, message: str, file: str | None = None, warning: bool = False) -> None:
-        """Record a problem against ``file`` (default: the descriptor file) at ``path``."""
+    def add(
+        self,
+        path: str,
+        message: str,
+        file: str | None = None,
+        warning: bool = False,
+        status: int = 400,
+    ) -> None:
+        """Record a problem against ``file`` (default: the descriptor file) at ``path``.
+
+        ``status`` is OSM's answer to an upload with this problem: 400 (layout, parsing,
+        artifacts) unless the caller says otherwise.
+        """
         if file is None and self.descriptor is not None:
             file = self.descriptor.file
         severity = Severity.WARNING if warning else Severity.ERROR
-        self.problems.append(Problem(self.where(file), path, message, severity))
+        self.problems.append(Problem(self.where(file), path, message, severity, status))
 
     def has_file(self, path: str) -> bool:
         """True when the package holds a regular file at ``path``."""
@@ -96,7 +108,7 @@ def read_package(path: Path) -> PackageSource:
     if path.is_dir():
         source = _read_dir(path)
     elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
-        source = _read_archive(path)
+        source = _read_archive(path.name, path, io.BytesIO(path.read_bytes()))
     else:
         source = PackageSource(path.name or str(path), path)
         what = (
@@ -104,6 +116,17 @@ def read_package(path: Path) -> PackageSource:
         )
         source.add("", f"{path} {what}")
         return source
+    _find_descriptor(source)
+    return source
+
+
+def read_upload(data: bytes, filename: str = "package.tar.gz") -> PackageSource:
+    """Read a package uploaded as bytes: a gzip'd tar, or a bare descriptor (YAML/JSON)."""
+    if data[:2] == b"\x1f\x8b":
+        source = _read_archive(filename, Path(filename), io.BytesIO(data))
+    else:
+        name = filename if filename.endswith(DESCRIPTOR_SUFFIXES) else "descriptor.yaml"
+        source = PackageSource(name.rsplit(".", 1)[0], Path(filename), {name: data})
     _find_descriptor(source)
     return source
 
@@ -124,11 +147,11 @@ def _read_dir(path: Path) -> PackageSource:
     return source
 
 
-def _read_archive(path: Path) -> PackageSource:
-    stem = path.name.removesuffix(".tar.gz").removesuffix(".tgz")
-    source = PackageSource(stem, path)
+def _read_archive(name: str, origin: Path, data: io.BytesIO) -> PackageSource:
+    stem = name.removesuffix(".tar.gz").removesuffix(".tgz")
+    source = PackageSource(stem, origin)
     try:
-        with tarfile.open(path, "r:gz") as tar:
+        with tarfile.open(fileobj=data, mode="r:gz") as tar:
             members = tar.getmembers()
             tops = {PurePosixPath(m.name).parts[0] for m in members if m.name.strip("/")}
             if len(tops) == 1:
@@ -209,6 +232,7 @@ def _parse_descriptor(source: PackageSource, file: str) -> None:
                 "unsupported descriptor format (pre-SOL006 catalog); use an ETSI "
                 "SOL006 descriptor",
                 file,
+                status=422,
             )
             return
     keys = [k for k in document if k in _ENVELOPES]

@@ -40,9 +40,9 @@ def check_source(source: PackageSource) -> None:
     if descriptor is not None:
         root = descriptor.root_path()
         for path, message in yang.check(descriptor.kind, descriptor.body, root):
-            source.add(path, message)
+            source.add(path, message, status=422)
         for path, message in _SEMANTICS[descriptor.kind](descriptor.body, root):
-            source.add(path, message)
+            source.add(path, message, status=422)
     artifacts.check(source)
 
 
