@@ -7,6 +7,7 @@ import logging
 import click
 
 from osm_locus import __version__
+from osm_locus.cli.lab import lab
 from osm_locus.cli.package import package
 from osm_locus.cli.place import place
 
@@ -20,5 +21,6 @@ def main(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 
 
+main.add_command(lab)
 main.add_command(package)
 main.add_command(place)

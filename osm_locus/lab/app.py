@@ -1,0 +1,265 @@
+"""The lab's HTTP API: OSM NBI paths, status codes, record shapes and error bodies (FastAPI)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from osm_locus.lab.catalogue import KINDS, Catalogue, Kind
+from osm_locus.lab.errors import NbiError
+from osm_locus.lab.infra import Infrastructure
+from osm_locus.lab.state import LabState, Session
+from placement.model import Lab
+
+PREFIX = "/osm"
+
+
+def render(
+    request: Request, payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """JSON when the client accepts it, YAML otherwise (OSM's NBI default)."""
+    if payload is None:
+        return Response(status_code=status, headers=headers)
+    if "application/json" in request.headers.get("accept", ""):
+        return Response(json.dumps(payload), status, headers, media_type="application/json")
+    return Response(
+        yaml.safe_dump(payload, default_flow_style=False),
+        status,
+        headers,
+        media_type="application/yaml",
+    )
+
+
+def bearer(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer TOKEN`` header."""
+    header = request.headers.get("authorization", "")
+    kind, _, token = header.partition(" ")
+    return token.strip() if kind.lower() == "bearer" and token.strip() else None
+
+
+async def body_of(request: Request) -> Any:
+    """A JSON or YAML request body as data (empty body: {})."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        if "json" in request.headers.get("content-type", ""):
+            return json.loads(raw)
+        return yaml.safe_load(raw)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise NbiError(400, f"invalid request body: {exc}") from None
+
+
+def create_app(lab: Lab | None = None, state: LabState | None = None) -> FastAPI:
+    """The lab application; ``lab`` seeds VIM accounts and K8s clusters into project admin."""
+    state = state or LabState()
+    catalogue = Catalogue(state)
+    infra = Infrastructure(state)
+    if lab is not None:
+        infra.load_lab(lab)
+    app = FastAPI(
+        title="osm-locus embedded OSM lab", openapi_url=None, docs_url=None, redoc_url=None
+    )
+    app.state.lab = state
+
+    @app.exception_handler(NbiError)
+    async def _nbi_error(request: Request, exc: NbiError) -> Response:
+        return render(request, exc.body(), exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = "Unexpected URL" if exc.status_code == 404 else str(exc.detail)
+        return render(request, NbiError(exc.status_code, detail).body(), exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        return render(request, NbiError(422, f"invalid input: {exc.errors()}").body(), 422)
+
+    def session_of(request: Request) -> Session:
+        return state.session(bearer(request))
+
+    _auth_routes(app, state, session_of)
+    _infra_routes(app, state, infra, session_of)
+    for kind in KINDS.values():
+        _catalogue_routes(app, state, catalogue, kind, session_of)
+    return app
+
+
+SessionOf = Callable[[Request], Session]
+
+
+def _auth_routes(app: FastAPI, state: LabState, session_of: SessionOf) -> None:
+    @app.post(PREFIX + "/admin/v1/tokens")
+    async def new_token(request: Request) -> Response:
+        data = await body_of(request)
+        session = state.login(
+            str(data.get("username", "")), str(data.get("password", "")), data.get("project_id")
+        )
+        return render(request, session.record())
+
+    @app.get(PREFIX + "/admin/v1/tokens/{token}")
+    async def get_token(request: Request, token: str) -> Response:
+        session_of(request)
+        return render(request, state.session(token).record())
+
+    @app.delete(PREFIX + "/admin/v1/tokens/{token}")
+    async def delete_token(request: Request, token: str) -> Response:
+        session_of(request)
+        state.sessions.pop(token, None)
+        return render(request, None, 204)
+
+    @app.post(PREFIX + "/admin/v1/projects")
+    async def new_project(request: Request) -> Response:
+        _require_admin(session_of(request))
+        data = await body_of(request)
+        record = state.add_project(str(data.get("name", "")))
+        return render(request, {"id": record["_id"]}, 201)
+
+    @app.get(PREFIX + "/admin/v1/projects")
+    async def list_projects(request: Request) -> Response:
+        session_of(request)
+        return render(request, list(state.projects.values()))
+
+    @app.post(PREFIX + "/admin/v1/users")
+    async def new_user(request: Request) -> Response:
+        _require_admin(session_of(request))
+        data = await body_of(request)
+        projects = [m.get("project") for m in data.get("project_role_mappings", [])]
+        user = state.add_user(
+            str(data.get("username", "")),
+            str(data.get("password", "")),
+            [p for p in projects if p] or [],
+        )
+        return render(request, {"id": user["_id"]}, 201)
+
+
+def _require_admin(session: Session) -> None:
+    if not session.admin:
+        raise NbiError(401, "operation not allowed for this user")
+
+
+def _infra_routes(
+    app: FastAPI, state: LabState, infra: Infrastructure, session_of: SessionOf
+) -> None:
+    for collection, path in (("vim_accounts", "vim_accounts"), ("k8sclusters", "k8sclusters")):
+        _infra_collection(app, state, infra, collection, path, session_of)
+
+
+def _infra_collection(
+    app: FastAPI,
+    state: LabState,
+    infra: Infrastructure,
+    collection: str,
+    path: str,
+    session_of: SessionOf,
+) -> None:
+    base = f"{PREFIX}/admin/v1/{path}"
+
+    @app.get(base, name=f"list_{collection}")
+    async def listing(request: Request) -> Response:
+        session = session_of(request)
+        return render(request, [infra.public(r) for r in state.visible(collection, session)])
+
+    @app.post(base, name=f"new_{collection}")
+    async def create(request: Request) -> Response:
+        session = session_of(request)
+        record = infra.create(collection, await body_of(request), session)
+        return render(
+            request, {"id": record["_id"], "op_id": record["_admin"]["current_operation"]}, 202
+        )
+
+    @app.get(base + "/{ref}", name=f"get_{collection}")
+    async def show(request: Request, ref: str) -> Response:
+        session = session_of(request)
+        return render(request, infra.public(state.get(collection, ref, session)))
+
+    @app.delete(base + "/{ref}", name=f"delete_{collection}")
+    async def remove(request: Request, ref: str) -> Response:
+        session = session_of(request)
+        infra.delete(collection, ref, session)
+        return render(request, None, 202)
+
+
+def _catalogue_routes(
+    app: FastAPI, state: LabState, catalogue: Catalogue, kind: Kind, session_of: SessionOf
+) -> None:
+    api, resource, content = kind.links
+    base = PREFIX + api
+    filename_of = _filename
+
+    @app.post(f"{base}/{resource}_content", name=f"content_{kind.collection}")
+    async def onboard(request: Request) -> Response:
+        session = session_of(request)
+        record_id = catalogue.upload(kind, session, await request.body(), filename_of(request))
+        location = f"{api}/{resource}_content/{record_id}"
+        return render(request, {"id": record_id}, 201, {"Location": location})
+
+    @app.put(f"{base}/{resource}_content/{{ref}}", name=f"revise_{kind.collection}")
+    async def revise(request: Request, ref: str) -> Response:
+        session = session_of(request)
+        record = state.get(kind.collection, ref, session)
+        catalogue.upload(kind, session, await request.body(), filename_of(request), record["_id"])
+        return render(request, None, 204)
+
+    @app.post(f"{base}/{resource}", name=f"create_{kind.collection}")
+    async def create(request: Request) -> Response:
+        session = session_of(request)
+        data = await body_of(request)
+        record_id = catalogue.create_empty(kind, session, data.get("userDefinedData", data))
+        return render(
+            request, {"id": record_id}, 201, {"Location": f"{api}/{resource}/{record_id}"}
+        )
+
+    @app.put(f"{base}/{resource}/{{ref}}/{content}", name=f"upload_{kind.collection}")
+    async def upload(request: Request, ref: str) -> Response:
+        session = session_of(request)
+        record = state.get(kind.collection, ref, session)
+        catalogue.upload(kind, session, await request.body(), filename_of(request), record["_id"])
+        return render(request, None, 204)
+
+    for path in (f"{base}/{resource}", f"{base}/{resource}_content"):
+        _catalogue_reads(app, state, catalogue, kind, path, session_of)
+
+
+def _catalogue_reads(
+    app: FastAPI,
+    state: LabState,
+    catalogue: Catalogue,
+    kind: Kind,
+    path: str,
+    session_of: SessionOf,
+) -> None:
+    suffix = path.rsplit("/", 1)[1]
+
+    @app.get(path, name=f"list_{suffix}")
+    async def listing(request: Request) -> Response:
+        session = session_of(request)
+        records = state.visible(kind.collection, session)
+        for key, value in request.query_params.items():
+            records = [r for r in records if str(r.get(key, "")) == value]
+        return render(request, [state.snapshot(r) for r in records])
+
+    @app.get(path + "/{ref}", name=f"get_{suffix}")
+    async def show(request: Request, ref: str) -> Response:
+        session = session_of(request)
+        return render(request, state.snapshot(state.get(kind.collection, ref, session)))
+
+    @app.delete(path + "/{ref}", name=f"delete_{suffix}")
+    async def remove(request: Request, ref: str) -> Response:
+        session = session_of(request)
+        catalogue.delete(kind, session, ref)
+        return render(request, None, 204)
+
+
+def _filename(request: Request) -> str:
+    name = request.headers.get("content-filename")
+    if name:
+        return name
+    ctype = request.headers.get("content-type", "")
+    return "package.tar.gz" if "gzip" in ctype or "zip" in ctype else "descriptor.yaml"
