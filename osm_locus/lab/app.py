@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from osm_locus.lab.catalogue import KINDS, Catalogue, Kind
 from osm_locus.lab.errors import NbiError
 from osm_locus.lab.infra import Infrastructure
+from osm_locus.lab.lifecycle import Lifecycle
+from osm_locus.lab.nfvi import Nfvi
 from osm_locus.lab.state import LabState, Session
 from placement.model import Lab
 
@@ -56,11 +58,18 @@ async def body_of(request: Request) -> Any:
         raise NbiError(400, f"invalid request body: {exc}") from None
 
 
-def create_app(lab: Lab | None = None, state: LabState | None = None) -> FastAPI:
-    """The lab application; ``lab`` seeds VIM accounts and K8s clusters into project admin."""
+def create_app(
+    lab: Lab | None = None, state: LabState | None = None, delay: float = 0.0
+) -> FastAPI:
+    """The lab application.
+
+    ``lab`` seeds VIM accounts and K8s clusters into project admin and sizes the simulated NFVI;
+    ``delay`` is how long each LCM operation takes (seconds).
+    """
     state = state or LabState()
     catalogue = Catalogue(state)
     infra = Infrastructure(state)
+    lifecycle = Lifecycle(state, Nfvi.from_lab(lab), delay)
     if lab is not None:
         infra.load_lab(lab)
     app = FastAPI(
@@ -88,6 +97,8 @@ def create_app(lab: Lab | None = None, state: LabState | None = None) -> FastAPI
     _infra_routes(app, state, infra, session_of)
     for kind in KINDS.values():
         _catalogue_routes(app, state, catalogue, kind, session_of)
+    _ns_routes(app, state, lifecycle, session_of)
+    app.state.lifecycle = lifecycle
     return app
 
 
@@ -263,3 +274,85 @@ def _filename(request: Request) -> str:
         return name
     ctype = request.headers.get("content-type", "")
     return "package.tar.gz" if "gzip" in ctype or "zip" in ctype else "descriptor.yaml"
+
+
+def _filtered(request: Request, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for key, value in request.query_params.items():
+        records = [r for r in records if str(r.get(key, "")) == value]
+    return records
+
+
+def _ns_routes(app: FastAPI, state: LabState, lifecycle: Lifecycle, session_of: SessionOf) -> None:
+    base = PREFIX + "/nslcm/v1"
+
+    @app.post(base + "/ns_instances_content")
+    async def create_ns(request: Request) -> Response:
+        nsr_id, op_id = lifecycle.create_ns(session_of(request), await body_of(request))
+        return render(
+            request,
+            {"id": nsr_id, "nslcmop_id": op_id},
+            201,
+            {"Location": f"/nslcm/v1/ns_instances_content/{nsr_id}"},
+        )
+
+    @app.post(base + "/ns_instances/{ref}/terminate")
+    async def terminate(request: Request, ref: str) -> Response:
+        return render(request, {"id": lifecycle.terminate(session_of(request), ref)}, 202)
+
+    @app.post(base + "/ns_instances/{ref}/action")
+    async def action(request: Request, ref: str) -> Response:
+        op = lifecycle.action(session_of(request), ref, await body_of(request))
+        return render(request, {"id": op}, 202)
+
+    for path in ("ns_instances", "ns_instances_content"):
+        _ns_reads(app, state, lifecycle, f"{base}/{path}", session_of)
+
+    @app.get(base + "/ns_lcm_op_occs")
+    async def list_ops(request: Request) -> Response:
+        session = session_of(request)
+        ops = _filtered(request, state.visible("nslcmops", session))
+        return render(request, [state.snapshot(o) for o in ops])
+
+    @app.get(base + "/ns_lcm_op_occs/{ref}")
+    async def get_op(request: Request, ref: str) -> Response:
+        return render(request, state.snapshot(state.get("nslcmops", ref, session_of(request))))
+
+    for path in ("vnf_instances", "vnfrs"):
+        _vnf_reads(app, state, lifecycle, f"{base}/{path}", session_of)
+
+
+def _ns_reads(
+    app: FastAPI, state: LabState, lifecycle: Lifecycle, path: str, session_of: SessionOf
+) -> None:
+    suffix = path.rsplit("/", 1)[1]
+
+    @app.get(path, name=f"list_{suffix}")
+    async def listing(request: Request) -> Response:
+        records = _filtered(request, state.visible("nsrs", session_of(request)))
+        return render(request, [lifecycle.public(state.snapshot(r)) for r in records])
+
+    @app.get(path + "/{ref}", name=f"get_{suffix}")
+    async def show(request: Request, ref: str) -> Response:
+        record = state.get("nsrs", ref, session_of(request))
+        return render(request, lifecycle.public(state.snapshot(record)))
+
+    @app.delete(path + "/{ref}", name=f"delete_{suffix}")
+    async def remove(request: Request, ref: str) -> Response:
+        lifecycle.delete_ns(session_of(request), ref)
+        return render(request, None, 204)
+
+
+def _vnf_reads(
+    app: FastAPI, state: LabState, lifecycle: Lifecycle, path: str, session_of: SessionOf
+) -> None:
+    suffix = path.rsplit("/", 1)[1]
+
+    @app.get(path, name=f"list_{suffix}")
+    async def listing(request: Request) -> Response:
+        records = _filtered(request, state.visible("vnfrs", session_of(request)))
+        return render(request, [lifecycle.public(state.snapshot(r)) for r in records])
+
+    @app.get(path + "/{ref}", name=f"get_{suffix}")
+    async def show(request: Request, ref: str) -> Response:
+        record = state.get("vnfrs", ref, session_of(request))
+        return render(request, lifecycle.public(state.snapshot(record)))

@@ -1,0 +1,353 @@
+"""NS lifecycle in the lab: instantiate, operations, VNF records, action, terminate, delete.
+
+Operations run in a background timer (``delay`` seconds, zero in tests) and go PROCESSING ->
+COMPLETED | FAILED as OSM's LCM reports them; an instantiation that does not fit its VIM's capacity
+fails with a quota ``errorMessage`` and gives back whatever it had taken.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from osm_locus.lab.errors import NbiError
+from osm_locus.lab.nfvi import CapacityError, Nfvi
+from osm_locus.lab.state import LabState, Session
+from osm_locus.package.source import read_upload
+from placement.demand import knf_demand, vdu_counts, vnf_demand
+from placement.model import Resources
+
+
+@dataclass
+class _Placement:
+    member: str
+    vnfd: dict[str, Any]
+    vim_id: str
+    site: str
+    demand: Resources
+
+
+class Lifecycle:
+    """NS instances and their LCM operations on a :class:`LabState` and :class:`Nfvi`."""
+
+    def __init__(self, state: LabState, nfvi: Nfvi, delay: float = 0.0) -> None:
+        self.state = state
+        self.nfvi = nfvi
+        self.delay = delay
+
+    # --- create + instantiate ------------------------------------------------------------------
+    def create_ns(self, session: Session, data: Any) -> tuple[str, str]:
+        """POST ns_instances_content: validate, create the records, start instantiation."""
+        if not isinstance(data, dict):
+            raise NbiError(422, "Format error: a mapping is required")
+        for key in ("nsdId", "nsName", "vimAccountId"):
+            if not data.get(key):
+                raise NbiError(422, f"Format error at '{key}': '{key}' is a required property")
+        with self.state.lock:
+            nsd = self.state.get("nsds", str(data["nsdId"]), session)
+            default_vim = self._vim(session, str(data["vimAccountId"]))
+            profiles = {str(p["id"]): p for p in nsd.get("df", [{}])[0].get("vnf-profile", [])}
+            overrides = {}
+            for entry in data.get("vnf") or []:
+                member = str(entry.get("member-vnf-index"))
+                if member not in profiles:
+                    raise NbiError(
+                        400,
+                        f"Invalid parameter member_vnf_index='{member}' is not "
+                        "one of the nsd:constituent-vnfd",
+                    )
+                if entry.get("vimAccountId"):
+                    overrides[member] = self._vim(session, str(entry["vimAccountId"]))
+            nsr = self._nsr(session, data, nsd)
+            vnfrs = []
+            for member, profile in profiles.items():
+                vnfd = self._vnfd(session, str(profile["vnfd-id"]))
+                vim = overrides.get(member, default_vim)
+                vnfrs.append(self._vnfr(session, nsr, member, vnfd, vim))
+            nsr["constituent-vnfr-ref"] = [v["_id"] for v in vnfrs]
+            op = self._new_op(session, nsr, "instantiate", data)
+        self._later(self._instantiate, nsr["_id"], op["_id"])
+        return str(nsr["_id"]), str(op["_id"])
+
+    def _vim(self, session: Session, ref: str) -> dict[str, Any]:
+        try:
+            return self.state.get("vim_accounts", ref, session)
+        except NbiError:
+            raise NbiError(
+                400, f"Invalid vimAccountId='{ref}' not present for the project"
+            ) from None
+
+    def _vnfd(self, session: Session, ident: str) -> dict[str, Any]:
+        found = [r for r in self.state.visible("vnfds", session) if r.get("id") == ident]
+        if not found:
+            raise NbiError(
+                409, f"Descriptor error at 'vnfd-id'='{ident}' references a non existing vnfd"
+            )
+        return found[0]
+
+    def _nsr(self, session: Session, data: dict[str, Any], nsd: dict[str, Any]) -> dict[str, Any]:
+        descriptor = {k: v for k, v in nsd.items() if not k.startswith("_") and "State" not in k}
+        record = {
+            "name": data["nsName"],
+            "name-ref": data["nsName"],
+            "short-name": data["nsName"],
+            "description": data.get("nsDescription", data["nsName"]),
+            "nsd-id": nsd["_id"],
+            "nsd-name-ref": nsd.get("id"),
+            "nsd-ref": nsd.get("id"),
+            "nsd": descriptor,
+            "nsState": "NOT_INSTANTIATED",
+            "operational-status": "init",
+            "config-status": "init",
+            "detailed-status": "",
+            "instantiate_params": data,
+            "create-time": time.time(),
+            "datacenter": data["vimAccountId"],
+            "resource-orchestrator": "osmopenmano",
+            "vld": [],
+        }
+        record = self.state.insert("nsrs", record, session)
+        record["_admin"]["nsState"] = "NOT_INSTANTIATED"
+        record["id"] = record["_id"]
+        return record
+
+    def _vnfr(
+        self,
+        session: Session,
+        nsr: dict[str, Any],
+        member: str,
+        vnfd: dict[str, Any],
+        vim: dict[str, Any],
+    ) -> dict[str, Any]:
+        record = {
+            "nsr-id-ref": nsr["_id"],
+            "member-vnf-index-ref": member,
+            "vnfd-ref": vnfd.get("id"),
+            "vnfd-id": vnfd["_id"],
+            "vim-account-id": vim["_id"],
+            "created-time": time.time(),
+            "connection-point": [
+                {"name": c.get("id"), "connection-point-id": c.get("id")}
+                for c in vnfd.get("ext-cpd", [])
+            ],
+            "vdur": [],
+            "kdur": [],
+            "ip-address": None,
+            "_lab": {"site": vim.get("name"), "demand": None},
+        }
+        record = self.state.insert("vnfrs", record, session)
+        record["id"] = record["_id"]
+        return record
+
+    def _instantiate(self, nsr_id: str, op_id: str) -> None:
+        with self.state.lock:
+            nsr = self.state.table("nsrs")[nsr_id]
+            nsr["nsState"] = nsr["_admin"]["nsState"] = "BUILDING"
+            nsr["operational-status"] = "init"
+            vnfrs = [self.state.table("vnfrs")[v] for v in nsr["constituent-vnfr-ref"]]
+        taken: list[tuple[str, Resources]] = []
+        try:
+            for vnfr in vnfrs:
+                taken.append(self._deploy(vnfr))
+        except CapacityError as exc:
+            for site, amount in taken:
+                self.nfvi.release(site, amount)
+            with self.state.lock:
+                for vnfr in vnfrs:
+                    vnfr["_lab"]["demand"] = None
+            self._finish(nsr_id, op_id, str(exc))
+            return
+        self._finish(nsr_id, op_id, None)
+
+    def _deploy(self, vnfr: dict[str, Any]) -> tuple[str, Resources]:
+        with self.state.lock:
+            vnfd = self.state.table("vnfds")[vnfr["vnfd-id"]]
+            vim = self.state.table("vim_accounts")[vnfr["vim-account-id"]]
+            clusters = [
+                c
+                for c in self.state.table("k8sclusters").values()
+                if c.get("vim_account") == vim["_id"]
+            ]
+        site = str(vim["name"])
+        member = vnfr["member-vnf-index-ref"]
+        if vnfd.get("kdu") and not clusters:
+            raise CapacityError(
+                f"Deploying KDU of VNF {member}: no K8s cluster attached to VIM account '{site}'"
+            )
+        demand = self._demand(vnfd)
+        try:
+            self.nfvi.allocate(site, demand)
+        except CapacityError as exc:
+            raise CapacityError(f"Error deploying VNF {member} at VIM {site}: {exc}") from None
+        with self.state.lock:
+            vnfr["_lab"]["demand"] = [demand.vcpu, demand.ram_gb, demand.disk_gb]
+            vnfr["vdur"] = [
+                {
+                    "_id": str(uuid.uuid4()),
+                    "vdu-id-ref": vdu_id,
+                    "count-index": index,
+                    "name": f"{member}-{vdu_id}-{index}",
+                    "ip-address": self.nfvi.address(site),
+                    "status": "ACTIVE",
+                    "vim-id": str(uuid.uuid4()),
+                    "vim-account-id": vim["_id"],
+                }
+                for vdu_id, count in vdu_counts(vnfd).items()
+                for index in range(count)
+            ]
+            vnfr["kdur"] = [
+                {
+                    "kdu-name": k.get("name"),
+                    "helm-chart": k.get("helm-chart"),
+                    "k8s-cluster": {"id": clusters[0]["_id"], "name": clusters[0]["name"]},
+                    "status": "READY",
+                    "ip-address": self.nfvi.address(site),
+                }
+                for k in vnfd.get("kdu", [])
+            ]
+            addresses = [v["ip-address"] for v in vnfr["vdur"] + vnfr["kdur"]]
+            vnfr["ip-address"] = addresses[0] if addresses else None
+        return site, demand
+
+    def _demand(self, vnfd: dict[str, Any]) -> Resources:
+        if vnfd.get("vdu"):
+            return vnf_demand(vnfd)
+        files = read_upload(self.state.blobs.get(vnfd["_id"], b"")).files
+        values = {}
+        for kdu in vnfd.get("kdu", []):
+            raw = files.get(f"helm-charts/{kdu.get('helm-chart')}/values.yaml")
+            if raw is not None:
+                values[str(vnfd.get("id")), str(kdu.get("name"))] = yaml.safe_load(raw) or {}
+        return knf_demand(vnfd, values)
+
+    # --- operations ---------------------------------------------------------------------------
+    def _new_op(
+        self, session: Session, nsr: dict[str, Any], kind: str, params: Any
+    ) -> dict[str, Any]:
+        now = time.time()
+        op = {
+            "lcmOperationType": kind,
+            "operationState": "PROCESSING",
+            "queuePosition": 0,
+            "stage": "",
+            "errorMessage": None,
+            "detailedStatus": None,
+            "statusEnteredTime": now,
+            "nsInstanceId": nsr["_id"],
+            "startTime": now,
+            "isAutomaticInvocation": False,
+            "operationParams": params,
+            "isCancelPending": False,
+            "links": {"self": "", "nsInstance": f"/osm/nslcm/v1/ns_instances/{nsr['_id']}"},
+        }
+        op = self.state.insert("nslcmops", op, session)
+        op["id"] = op["_id"]
+        op["links"]["self"] = f"/osm/nslcm/v1/ns_lcm_op_occs/{op['_id']}"
+        nsr["_admin"]["current-operation"] = op["_id"]
+        return op
+
+    def _finish(self, nsr_id: str, op_id: str, error: str | None) -> None:
+        with self.state.lock:
+            nsr = self.state.table("nsrs").get(nsr_id)
+            op = self.state.table("nslcmops")[op_id]
+            op["operationState"] = "FAILED" if error else "COMPLETED"
+            op["errorMessage"] = error
+            op["detailedStatus"] = error or "Done"
+            op["statusEnteredTime"] = time.time()
+            if nsr is None:
+                return
+            kind = op["lcmOperationType"]
+            if kind == "instantiate":
+                state = "BROKEN" if error else "READY"
+                nsr["operational-status"] = "failed" if error else "running"
+                nsr["config-status"] = "failed" if error else "configured"
+            elif kind == "terminate":
+                state = "NOT_INSTANTIATED"
+                nsr["operational-status"] = "terminated"
+            else:
+                state = nsr["nsState"]
+            nsr["nsState"] = nsr["_admin"]["nsState"] = state
+            nsr["detailed-status"] = error or "Done"
+            nsr["_admin"]["current-operation"] = None
+
+    def _later(self, fn: Any, *args: Any) -> None:
+        timer = threading.Timer(self.delay, fn, args)
+        timer.daemon = True
+        timer.start()
+
+    # --- day-2 and termination ----------------------------------------------------------------
+    def action(self, session: Session, ref: str, data: Any) -> str:
+        """POST ns_instances/{id}/action: record the primitive, which completes.
+
+        Executing it (e.g. through a proxy charm) is pluggable and not done by this slice.
+        """
+        with self.state.lock:
+            nsr = self.state.get("nsrs", ref, session)
+            if not isinstance(data, dict) or not data.get("primitive"):
+                raise NbiError(
+                    422, "Format error at 'primitive': 'primitive' is a required property"
+                )
+            member = data.get("member_vnf_index")
+            if member is not None and member not in {
+                self.state.table("vnfrs")[v]["member-vnf-index-ref"]
+                for v in nsr["constituent-vnfr-ref"]
+            }:
+                raise NbiError(
+                    400,
+                    f"Invalid parameter member_vnf_index='{member}' is not one of "
+                    "the nsd:constituent-vnfd",
+                )
+            if nsr["nsState"] != "READY":
+                raise NbiError(
+                    409,
+                    f"ns_instance '{nsr['_id']}' is not in READY state (nsState={nsr['nsState']})",
+                )
+            op = self._new_op(session, nsr, "action", data)
+        self._later(self._finish, nsr["_id"], op["_id"], None)
+        return str(op["_id"])
+
+    def terminate(self, session: Session, ref: str) -> str:
+        """POST ns_instances/{id}/terminate: free the resources; nsState NOT_INSTANTIATED."""
+        with self.state.lock:
+            nsr = self.state.get("nsrs", ref, session)
+            op = self._new_op(session, nsr, "terminate", {})
+        self._later(self._terminate, nsr["_id"], op["_id"])
+        return str(op["_id"])
+
+    def _terminate(self, nsr_id: str, op_id: str) -> None:
+        with self.state.lock:
+            nsr = self.state.table("nsrs")[nsr_id]
+            for vnfr_id in nsr["constituent-vnfr-ref"]:
+                vnfr = self.state.table("vnfrs")[vnfr_id]
+                if vnfr["_lab"]["demand"]:
+                    self.nfvi.release(vnfr["_lab"]["site"], Resources(*vnfr["_lab"]["demand"]))
+                    vnfr["_lab"]["demand"] = None
+                for unit in vnfr["vdur"] + vnfr["kdur"]:
+                    unit["status"] = "DELETED"
+        self._finish(nsr_id, op_id, None)
+
+    def delete_ns(self, session: Session, ref: str) -> None:
+        """DELETE ns_instances_content/{id}: only once terminated (or never instantiated)."""
+        with self.state.lock:
+            nsr = self.state.get("nsrs", ref, session)
+            if nsr["nsState"] in ("READY", "BUILDING", "BROKEN") and any(
+                self.state.table("vnfrs")[v]["_lab"]["demand"] for v in nsr["constituent-vnfr-ref"]
+            ):
+                raise NbiError(
+                    409,
+                    f"nsr '{nsr['_id']}' cannot be deleted because it is in "
+                    f"'{nsr['nsState']}' state. Terminate first",
+                )
+            for vnfr_id in nsr["constituent-vnfr-ref"]:
+                self.state.table("vnfrs").pop(vnfr_id, None)
+            del self.state.table("nsrs")[nsr["_id"]]
+
+    @staticmethod
+    def public(record: dict[str, Any]) -> dict[str, Any]:
+        """A record without the lab's own bookkeeping."""
+        return {k: v for k, v in record.items() if k != "_lab"}
