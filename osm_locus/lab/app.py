@@ -15,6 +15,7 @@ from osm_locus.lab.catalogue import KINDS, Catalogue, Kind
 from osm_locus.lab.errors import NbiError
 from osm_locus.lab.infra import Infrastructure
 from osm_locus.lab.lifecycle import Lifecycle
+from osm_locus.lab.netslice import Netslices
 from osm_locus.lab.nfvi import Nfvi
 from osm_locus.lab.state import LabState, Session
 from placement.model import Lab
@@ -98,6 +99,7 @@ def create_app(
     for kind in KINDS.values():
         _catalogue_routes(app, state, catalogue, kind, session_of)
     _ns_routes(app, state, lifecycle, session_of)
+    _nsi_routes(app, state, Netslices(state, lifecycle), session_of)
     app.state.lifecycle = lifecycle
     return app
 
@@ -356,3 +358,55 @@ def _vnf_reads(
     async def show(request: Request, ref: str) -> Response:
         record = state.get("vnfrs", ref, session_of(request))
         return render(request, lifecycle.public(state.snapshot(record)))
+
+
+def _nsi_routes(
+    app: FastAPI, state: LabState, netslices: Netslices, session_of: SessionOf
+) -> None:
+    base = PREFIX + "/nsilcm/v1"
+
+    @app.post(base + "/netslice_instances_content")
+    async def create_nsi(request: Request) -> Response:
+        nsi_id, op_id = netslices.create(session_of(request), await body_of(request))
+        return render(
+            request,
+            {"id": nsi_id, "nsilcmop_id": op_id},
+            201,
+            {"Location": f"/nsilcm/v1/netslice_instances_content/{nsi_id}"},
+        )
+
+    @app.post(base + "/netslice_instances/{ref}/terminate")
+    async def terminate(request: Request, ref: str) -> Response:
+        return render(request, {"id": netslices.terminate(session_of(request), ref)}, 202)
+
+    for path in ("netslice_instances", "netslice_instances_content"):
+        _nsi_reads(app, state, netslices, f"{base}/{path}", session_of)
+
+    @app.get(base + "/nsi_lcm_op_occs")
+    async def list_ops(request: Request) -> Response:
+        ops = _filtered(request, state.visible("nsilcmops", session_of(request)))
+        return render(request, [state.snapshot(o) for o in ops])
+
+    @app.get(base + "/nsi_lcm_op_occs/{ref}")
+    async def get_op(request: Request, ref: str) -> Response:
+        return render(request, state.snapshot(state.get("nsilcmops", ref, session_of(request))))
+
+
+def _nsi_reads(
+    app: FastAPI, state: LabState, netslices: Netslices, path: str, session_of: SessionOf
+) -> None:
+    suffix = path.rsplit("/", 1)[1]
+
+    @app.get(path, name=f"list_{suffix}")
+    async def listing(request: Request) -> Response:
+        records = _filtered(request, state.visible("nsis", session_of(request)))
+        return render(request, [state.snapshot(r) for r in records])
+
+    @app.get(path + "/{ref}", name=f"get_{suffix}")
+    async def show(request: Request, ref: str) -> Response:
+        return render(request, state.snapshot(state.get("nsis", ref, session_of(request))))
+
+    @app.delete(path + "/{ref}", name=f"delete_{suffix}")
+    async def remove(request: Request, ref: str) -> Response:
+        netslices.delete(session_of(request), ref)
+        return render(request, None, 204)
