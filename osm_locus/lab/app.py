@@ -237,37 +237,14 @@ def _catalogue_routes(
         return render(request, None, 204)
 
     for path in (f"{base}/{resource}", f"{base}/{resource}_content"):
-        _catalogue_reads(app, state, catalogue, kind, path, session_of)
-
-
-def _catalogue_reads(
-    app: FastAPI,
-    state: LabState,
-    catalogue: Catalogue,
-    kind: Kind,
-    path: str,
-    session_of: SessionOf,
-) -> None:
-    suffix = path.rsplit("/", 1)[1]
-
-    @app.get(path, name=f"list_{suffix}")
-    async def listing(request: Request) -> Response:
-        session = session_of(request)
-        records = state.visible(kind.collection, session)
-        for key, value in request.query_params.items():
-            records = [r for r in records if str(r.get(key, "")) == value]
-        return render(request, [state.snapshot(r) for r in records])
-
-    @app.get(path + "/{ref}", name=f"get_{suffix}")
-    async def show(request: Request, ref: str) -> Response:
-        session = session_of(request)
-        return render(request, state.snapshot(state.get(kind.collection, ref, session)))
-
-    @app.delete(path + "/{ref}", name=f"delete_{suffix}")
-    async def remove(request: Request, ref: str) -> Response:
-        session = session_of(request)
-        catalogue.delete(kind, session, ref)
-        return render(request, None, 204)
+        _reads(
+            app,
+            state,
+            kind.collection,
+            path,
+            session_of,
+            delete=lambda session, ref: catalogue.delete(kind, session, ref),
+        )
 
 
 def _filename(request: Request) -> str:
@@ -307,57 +284,13 @@ def _ns_routes(app: FastAPI, state: LabState, lifecycle: Lifecycle, session_of: 
         return render(request, {"id": op}, 202)
 
     for path in ("ns_instances", "ns_instances_content"):
-        _ns_reads(app, state, lifecycle, f"{base}/{path}", session_of)
+        _reads(
+            app, state, "nsrs", f"{base}/{path}", session_of, lifecycle.public, lifecycle.delete_ns
+        )
 
-    @app.get(base + "/ns_lcm_op_occs")
-    async def list_ops(request: Request) -> Response:
-        session = session_of(request)
-        ops = _filtered(request, state.visible("nslcmops", session))
-        return render(request, [state.snapshot(o) for o in ops])
-
-    @app.get(base + "/ns_lcm_op_occs/{ref}")
-    async def get_op(request: Request, ref: str) -> Response:
-        return render(request, state.snapshot(state.get("nslcmops", ref, session_of(request))))
-
+    _reads(app, state, "nslcmops", f"{base}/ns_lcm_op_occs", session_of)
     for path in ("vnf_instances", "vnfrs"):
-        _vnf_reads(app, state, lifecycle, f"{base}/{path}", session_of)
-
-
-def _ns_reads(
-    app: FastAPI, state: LabState, lifecycle: Lifecycle, path: str, session_of: SessionOf
-) -> None:
-    suffix = path.rsplit("/", 1)[1]
-
-    @app.get(path, name=f"list_{suffix}")
-    async def listing(request: Request) -> Response:
-        records = _filtered(request, state.visible("nsrs", session_of(request)))
-        return render(request, [lifecycle.public(state.snapshot(r)) for r in records])
-
-    @app.get(path + "/{ref}", name=f"get_{suffix}")
-    async def show(request: Request, ref: str) -> Response:
-        record = state.get("nsrs", ref, session_of(request))
-        return render(request, lifecycle.public(state.snapshot(record)))
-
-    @app.delete(path + "/{ref}", name=f"delete_{suffix}")
-    async def remove(request: Request, ref: str) -> Response:
-        lifecycle.delete_ns(session_of(request), ref)
-        return render(request, None, 204)
-
-
-def _vnf_reads(
-    app: FastAPI, state: LabState, lifecycle: Lifecycle, path: str, session_of: SessionOf
-) -> None:
-    suffix = path.rsplit("/", 1)[1]
-
-    @app.get(path, name=f"list_{suffix}")
-    async def listing(request: Request) -> Response:
-        records = _filtered(request, state.visible("vnfrs", session_of(request)))
-        return render(request, [lifecycle.public(state.snapshot(r)) for r in records])
-
-    @app.get(path + "/{ref}", name=f"get_{suffix}")
-    async def show(request: Request, ref: str) -> Response:
-        record = state.get("vnfrs", ref, session_of(request))
-        return render(request, lifecycle.public(state.snapshot(record)))
+        _reads(app, state, "vnfrs", f"{base}/{path}", session_of, lifecycle.public)
 
 
 def _nsi_routes(
@@ -380,33 +313,37 @@ def _nsi_routes(
         return render(request, {"id": netslices.terminate(session_of(request), ref)}, 202)
 
     for path in ("netslice_instances", "netslice_instances_content"):
-        _nsi_reads(app, state, netslices, f"{base}/{path}", session_of)
-
-    @app.get(base + "/nsi_lcm_op_occs")
-    async def list_ops(request: Request) -> Response:
-        ops = _filtered(request, state.visible("nsilcmops", session_of(request)))
-        return render(request, [state.snapshot(o) for o in ops])
-
-    @app.get(base + "/nsi_lcm_op_occs/{ref}")
-    async def get_op(request: Request, ref: str) -> Response:
-        return render(request, state.snapshot(state.get("nsilcmops", ref, session_of(request))))
+        _reads(app, state, "nsis", f"{base}/{path}", session_of, delete=netslices.delete)
+    _reads(app, state, "nsilcmops", f"{base}/nsi_lcm_op_occs", session_of)
 
 
-def _nsi_reads(
-    app: FastAPI, state: LabState, netslices: Netslices, path: str, session_of: SessionOf
+def _reads(
+    app: FastAPI,
+    state: LabState,
+    collection: str,
+    path: str,
+    session_of: SessionOf,
+    public: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    delete: Callable[[Session, str], None] | None = None,
 ) -> None:
+    """GET list (with ``?field=value`` filters), GET one and optionally DELETE on ``path``."""
     suffix = path.rsplit("/", 1)[1]
+    show_record = public or (lambda record: record)
 
     @app.get(path, name=f"list_{suffix}")
     async def listing(request: Request) -> Response:
-        records = _filtered(request, state.visible("nsis", session_of(request)))
-        return render(request, [state.snapshot(r) for r in records])
+        records = _filtered(request, state.visible(collection, session_of(request)))
+        return render(request, [show_record(state.snapshot(r)) for r in records])
 
     @app.get(path + "/{ref}", name=f"get_{suffix}")
     async def show(request: Request, ref: str) -> Response:
-        return render(request, state.snapshot(state.get("nsis", ref, session_of(request))))
+        record = state.get(collection, ref, session_of(request))
+        return render(request, show_record(state.snapshot(record)))
 
-    @app.delete(path + "/{ref}", name=f"delete_{suffix}")
-    async def remove(request: Request, ref: str) -> Response:
-        netslices.delete(session_of(request), ref)
-        return render(request, None, 204)
+    if delete is not None:
+        remover = delete
+
+        @app.delete(path + "/{ref}", name=f"delete_{suffix}")
+        async def remove(request: Request, ref: str) -> Response:
+            remover(session_of(request), ref)
+            return render(request, None, 204)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -76,3 +78,14 @@ def onboard_all(url: str, headers: dict[str, str], archives: dict[str, bytes]) -
         assert reply.status_code == 201, reply.text
         ids[name] = reply.json()["id"]
     return ids
+
+
+def wait_for(url: str, headers: dict[str, str], path: str, timeout: float = 10) -> dict[str, Any]:
+    """Poll an operation record (``path`` under the NBI) until it leaves PROCESSING."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        record = requests.get(f"{url}{path}", headers=headers, timeout=10).json()
+        if record["operationState"] != "PROCESSING":
+            return dict(record)
+        time.sleep(0.02)
+    raise AssertionError(f"operation {path} still PROCESSING after {timeout} s")

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import requests
 
 from osm_locus.lab.server import LabServer
-from tests.lab.conftest import login, onboard_all
+from tests.lab.conftest import login, onboard_all, wait_for
 from tests.lab.test_ns_lifecycle import vims
 
 
-def wait_nsi_op(url: str, headers: dict[str, str], op: str, timeout: float = 10) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        record = requests.get(
-            f"{url}/nsilcm/v1/nsi_lcm_op_occs/{op}", headers=headers, timeout=10
-        ).json()
-        if record["operationState"] != "PROCESSING":
-            return dict(record)
-        time.sleep(0.02)
-    raise AssertionError(f"netslice operation {op} still PROCESSING")
+def wait_nsi_op(url: str, headers: dict[str, str], op: str) -> dict[str, Any]:
+    return wait_for(url, headers, f"/nsilcm/v1/nsi_lcm_op_occs/{op}")
 
 
 def create_slice(

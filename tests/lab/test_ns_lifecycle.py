@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import requests
 
 from osm_locus.lab.server import LabServer
-from tests.lab.conftest import login, onboard_all
+from tests.lab.conftest import login, onboard_all, wait_for
 
 
-def wait_op(url: str, headers: dict[str, str], op: str, timeout: float = 10) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        record = requests.get(
-            f"{url}/nslcm/v1/ns_lcm_op_occs/{op}", headers=headers, timeout=10
-        ).json()
-        if record["operationState"] != "PROCESSING":
-            return dict(record)
-        time.sleep(0.02)
-    raise AssertionError(f"operation {op} still PROCESSING after {timeout} s")
+def wait_op(url: str, headers: dict[str, str], op: str) -> dict[str, Any]:
+    return wait_for(url, headers, f"/nslcm/v1/ns_lcm_op_occs/{op}")
 
 
 def vims(url: str, headers: dict[str, str]) -> dict[str, str]:
