@@ -55,15 +55,24 @@ class PackageIndex:
             if k == "nsd" and s.descriptor
         }
         helm: dict[tuple[str, str], dict[str, Any]] = {}
-        for (kind, ident), source in self.sources.items():
-            if kind != "vnfd" or source.descriptor is None:
-                continue
-            for kdu in source.descriptor.body.get("kdu") or []:
-                chart = str(kdu.get("helm-chart", ""))
-                values = source.files.get(f"helm-charts/{chart}/values.yaml")
-                if values is not None:
-                    helm[ident, str(kdu.get("name"))] = yaml.safe_load(values) or {}
+        for (kind, _), source in self.sources.items():
+            if kind == "vnfd":
+                helm.update(kdu_helm_values(source))
         return Catalogue(vnfds, nsds, helm)
+
+
+def kdu_helm_values(source: PackageSource) -> dict[tuple[str, str], dict[str, Any]]:
+    """(vnfd id, kdu name) -> values.yaml of each KDU whose chart is inside the package."""
+    descriptor = source.descriptor
+    if descriptor is None:
+        return {}
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for kdu in descriptor.body.get("kdu") or []:
+        chart = str(kdu.get("helm-chart", ""))
+        values = source.files.get(f"helm-charts/{chart}/values.yaml")
+        if values is not None:
+            found[descriptor.id, str(kdu.get("name"))] = yaml.safe_load(values) or {}
+    return found
 
 
 def resolve_target(target: str, packages: Path | None) -> tuple[PackageSource, PackageIndex]:

@@ -13,8 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
+from osm_locus.catalogue import kdu_helm_values
 from osm_locus.lab.errors import NbiError
 from osm_locus.lab.nfvi import CapacityError, Nfvi
 from osm_locus.lab.state import LabState, Session
@@ -217,13 +216,8 @@ class Lifecycle:
     def _demand(self, vnfd: dict[str, Any]) -> Resources:
         if vnfd.get("vdu"):
             return vnf_demand(vnfd)
-        files = read_upload(self.state.blobs.get(vnfd["_id"], b"")).files
-        values = {}
-        for kdu in vnfd.get("kdu", []):
-            raw = files.get(f"helm-charts/{kdu.get('helm-chart')}/values.yaml")
-            if raw is not None:
-                values[str(vnfd.get("id")), str(kdu.get("name"))] = yaml.safe_load(raw) or {}
-        return knf_demand(vnfd, values)
+        package = read_upload(self.state.blobs.get(vnfd["_id"], b""))
+        return knf_demand(vnfd, kdu_helm_values(package))
 
     # --- operations ---------------------------------------------------------------------------
     def _new_op(
