@@ -118,24 +118,27 @@ def vdu_counts(
     }
 
 
+def vdu_resources(vnfd: Mapping[str, Any], vdu_id: str) -> Resources:
+    """(vCPU, RAM GB, disk GB) of one instance of VDU ``vdu_id``."""
+    vdu = _by_id(vnfd, "vdu").get(vdu_id, {})
+    compute = _by_id(vnfd, "virtual-compute-desc").get(str(vdu.get("virtual-compute-desc")), {})
+    storages = _by_id(vnfd, "virtual-storage-desc")
+    vcpu = float(compute.get("virtual-cpu", {}).get("num-virtual-cpu", 0))
+    ram = float(compute.get("virtual-memory", {}).get("size", 0))
+    disk = sum(
+        float(storages.get(str(s), {}).get("size-of-storage", 0))
+        for s in vdu.get("virtual-storage-desc") or []
+    )
+    return Resources(vcpu, ram, disk)
+
+
 def vnf_demand(
     vnfd: Mapping[str, Any], flavour: str | None = None, level: str | None = None
 ) -> Resources:
     """Total (vCPU, RAM GB, disk GB) of a VM-based VNF at the chosen flavour and level."""
-    computes = _by_id(vnfd, "virtual-compute-desc")
-    storages = _by_id(vnfd, "virtual-storage-desc")
-    vdus = _by_id(vnfd, "vdu")
     total = Resources()
     for vdu_id, count in vdu_counts(vnfd, flavour, level).items():
-        vdu = vdus.get(vdu_id, {})
-        compute = computes.get(str(vdu.get("virtual-compute-desc")), {})
-        vcpu = float(compute.get("virtual-cpu", {}).get("num-virtual-cpu", 0))
-        ram = float(compute.get("virtual-memory", {}).get("size", 0))
-        disk = sum(
-            float(storages.get(str(s), {}).get("size-of-storage", 0))
-            for s in vdu.get("virtual-storage-desc") or []
-        )
-        total = total + Resources(vcpu, ram, disk).scaled(count)
+        total = total + vdu_resources(vnfd, vdu_id).scaled(count)
     return total
 
 
@@ -170,18 +173,25 @@ def k8s_memory_gb(value: Any) -> float:
     return float(match[1]) * _MEM_GB[match[2]]
 
 
+def kdu_replica_resources(
+    vnfd: Mapping[str, Any], kdu_name: str, helm_values: HelmValues
+) -> tuple[Resources, int]:
+    """One replica's requests of KDU ``kdu_name`` and its replica count, from its Helm values."""
+    values = helm_values.get((str(vnfd.get("id")), kdu_name))
+    if values is None:
+        return Resources(), 1
+    requests = (values.get("resources") or {}).get("requests") or {}
+    cpu = k8s_cpu(requests["cpu"]) if "cpu" in requests else 0.0
+    mem = k8s_memory_gb(requests["memory"]) if "memory" in requests else 0.0
+    return Resources(cpu, mem, 0.0), int(values.get("replicaCount", 1))
+
+
 def knf_demand(vnfd: Mapping[str, Any], helm_values: HelmValues) -> Resources:
     """Resources requested by all KDUs of a KNF: replicas x requests, from their Helm values."""
     total = Resources()
     for kdu in _list(vnfd, "kdu"):
-        values = helm_values.get((str(vnfd.get("id")), str(kdu.get("name"))))
-        if values is None:
-            continue
-        requests = (values.get("resources") or {}).get("requests") or {}
-        replicas = int(values.get("replicaCount", 1))
-        cpu = k8s_cpu(requests["cpu"]) if "cpu" in requests else 0.0
-        mem = k8s_memory_gb(requests["memory"]) if "memory" in requests else 0.0
-        total = total + Resources(cpu, mem, 0.0).scaled(replicas)
+        replica, replicas = kdu_replica_resources(vnfd, str(kdu.get("name")), helm_values)
+        total = total + replica.scaled(replicas)
     return total
 
 

@@ -38,6 +38,10 @@ class Resources:
         """This amount times ``factor`` (e.g. per-VDU needs times instances)."""
         return Resources(self.vcpu * factor, self.ram_gb * factor, self.disk_gb * factor)
 
+    def as_list(self) -> list[float]:
+        """``[vcpu, ram_gb, disk_gb]``, the JSON form the lab stores."""
+        return [self.vcpu, self.ram_gb, self.disk_gb]
+
     def get(self, name: str) -> float:
         """One component by name (``vcpu``, ``ram_gb``, ``disk_gb``)."""
         return float(getattr(self, name))

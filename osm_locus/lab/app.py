@@ -9,12 +9,16 @@ from typing import Any
 import yaml
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from osm_locus.lab.catalogue import KINDS, Catalogue, Kind
+from osm_locus.lab.day2 import Day2
 from osm_locus.lab.errors import NbiError
+from osm_locus.lab.faults import Faults
 from osm_locus.lab.infra import Infrastructure
-from osm_locus.lab.lifecycle import Lifecycle
+from osm_locus.lab.lifecycle import Lifecycle, PrimitiveRunner
+from osm_locus.lab.metrics import LabCollector
 from osm_locus.lab.netslice import Netslices
 from osm_locus.lab.nfvi import Nfvi
 from osm_locus.lab.state import LabState, Session
@@ -60,19 +64,26 @@ async def body_of(request: Request) -> Any:
 
 
 def create_app(
-    lab: Lab | None = None, state: LabState | None = None, delay: float = 0.0
+    lab: Lab | None = None,
+    state: LabState | None = None,
+    delay: float = 0.0,
+    runner: PrimitiveRunner | None = None,
 ) -> FastAPI:
     """The lab application.
 
     ``lab`` seeds VIM accounts and K8s clusters into project admin and sizes the simulated NFVI;
-    ``delay`` is how long each LCM operation takes (seconds).
+    ``state`` may come from a state file (:meth:`LabState.open`); ``delay`` is how long each LCM
+    operation takes (seconds); ``runner`` executes Day-1/Day-2 primitives.
     """
     state = state or LabState()
     catalogue = Catalogue(state)
     infra = Infrastructure(state)
-    lifecycle = Lifecycle(state, Nfvi.from_lab(lab), delay)
+    nfvi = Nfvi.from_lab(lab)
+    lifecycle = Lifecycle(state, nfvi, delay, runner)
+    lifecycle.recover()
     if lab is not None:
         infra.load_lab(lab)
+    state.commit()
     app = FastAPI(
         title="osm-locus embedded OSM lab", openapi_url=None, docs_url=None, redoc_url=None
     )
@@ -91,14 +102,30 @@ def create_app(
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         return render(request, NbiError(422, f"invalid input: {exc.errors()}").body(), 422)
 
+    @app.middleware("http")
+    async def _persist(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        if request.method != "GET":
+            state.commit()
+        return response
+
     def session_of(request: Request) -> Session:
         return state.session(bearer(request))
+
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(LabCollector(state))
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    _fault_routes(app, Faults(state, nfvi), session_of)
 
     _auth_routes(app, state, session_of)
     _infra_routes(app, state, infra, session_of)
     for kind in KINDS.values():
         _catalogue_routes(app, state, catalogue, kind, session_of)
-    _ns_routes(app, state, lifecycle, session_of)
+    _ns_routes(app, state, lifecycle, Day2(lifecycle), session_of)
     _nsi_routes(app, state, Netslices(state, lifecycle), session_of)
     app.state.lifecycle = lifecycle
     return app
@@ -261,8 +288,38 @@ def _filtered(request: Request, records: list[dict[str, Any]]) -> list[dict[str,
     return records
 
 
-def _ns_routes(app: FastAPI, state: LabState, lifecycle: Lifecycle, session_of: SessionOf) -> None:
+def _fault_routes(app: FastAPI, faults: Faults, session_of: SessionOf) -> None:
+    base = "/lab/v1"
+
+    def admin(request: Request) -> Session:
+        session = session_of(request)
+        _require_admin(session)
+        return session
+
+    @app.put(base + "/sites/{name}")
+    async def site(request: Request, name: str) -> Response:
+        data = await body_of(request)
+        up = data.get("up") if isinstance(data, dict) else None
+        if not isinstance(up, bool):
+            raise NbiError(422, "Format error at 'up': a boolean is required")
+        return render(request, faults.set_site(admin(request), name, up))
+
+    @app.post(base + "/vnf_instances/{ref}/fail")
+    async def fail(request: Request, ref: str) -> Response:
+        return render(request, faults.fail_vdu(admin(request), ref, await body_of(request)))
+
+    @app.put(base + "/vnf_instances/{ref}/load")
+    async def load(request: Request, ref: str) -> Response:
+        return render(request, faults.set_load(admin(request), ref, await body_of(request)))
+
+
+def _ns_routes(
+    app: FastAPI, state: LabState, lifecycle: Lifecycle, day2: Day2, session_of: SessionOf
+) -> None:
     base = PREFIX + "/nslcm/v1"
+
+    for verb, handler in (("scale", day2.scale), ("heal", day2.heal), ("update", day2.update)):
+        _ns_operation(app, base, verb, handler, session_of)
 
     @app.post(base + "/ns_instances_content")
     async def create_ns(request: Request) -> Response:
@@ -291,6 +348,19 @@ def _ns_routes(app: FastAPI, state: LabState, lifecycle: Lifecycle, session_of: 
     _reads(app, state, "nslcmops", f"{base}/ns_lcm_op_occs", session_of)
     for path in ("vnf_instances", "vnfrs"):
         _reads(app, state, "vnfrs", f"{base}/{path}", session_of, lifecycle.public)
+
+
+def _ns_operation(
+    app: FastAPI,
+    base: str,
+    verb: str,
+    handler: Callable[[Session, str, Any], str],
+    session_of: SessionOf,
+) -> None:
+    @app.post(base + f"/ns_instances/{{ref}}/{verb}", name=f"ns_{verb}")
+    async def operate(request: Request, ref: str) -> Response:
+        op = handler(session_of(request), ref, await body_of(request))
+        return render(request, {"id": op}, 202)
 
 
 def _nsi_routes(

@@ -98,6 +98,8 @@ class Catalogue:
                     "; ".join(str(p) for p in errors) or "no descriptor found",
                 )
             body = yang.normalise(descriptor.kind, descriptor.body)
+            if existing is not None and kind.collection == "vnfds":
+                self._check_in_use_change(existing, body)
             record = existing if existing is not None else {}
             revision = int(record.get("_admin", {}).get("revision", 0)) + 1
             admin = dict(record.get("_admin", {}))
@@ -129,6 +131,25 @@ class Catalogue:
             self.state.blobs[record["_id"]] = data
             self._project(kind, record)
             return str(record["_id"])
+
+    def _check_in_use_change(self, existing: dict[str, Any], body: dict[str, Any]) -> None:
+        """OSM's rule for a VNFD with instances: 409 on a structural change.
+
+        Without a new ``software-version`` only scaling, healing, monitoring and primitive parts
+        may change.
+        """
+        if not any(v["vnfd-id"] == existing["_id"] for v in self.state.table("vnfrs").values()):
+            return
+        if body.get("software-version") != existing.get("software-version"):
+            return
+        old = {k: v for k, v in existing.items() if not k.startswith("_") and "State" not in k}
+        if _structural(old) != _structural(body):
+            raise NbiError(
+                409,
+                f"Error in validating new descriptor: vnfd '{existing.get('id')}' is in use and "
+                "there are disallowed changes in the vnf descriptor; change its "
+                "software-version to create a new revision",
+            )
 
     def delete(self, kind: Kind, session: Session, ref: str) -> None:
         """Delete a descriptor unless something in the project references it (409)."""
@@ -201,3 +222,24 @@ _PROJECTED = {
     "nsdOperationalState",
     "nsdUsageState",
 }
+
+
+#: Parts of a VNFD OSM lets change while the VNFD has instances.
+_MUTABLE = {
+    "scaling-aspect",
+    "healing-aspect",
+    "monitoring-parameter",
+    "alarm",
+    "lcm-operations-configuration",
+    "description",
+    "version",
+}
+
+
+def _structural(node: Any) -> Any:
+    """``node`` without the parts in :data:`_MUTABLE` (for in-use change checks)."""
+    if isinstance(node, dict):
+        return {k: _structural(v) for k, v in node.items() if k not in _MUTABLE}
+    if isinstance(node, list):
+        return [_structural(v) for v in node]
+    return node

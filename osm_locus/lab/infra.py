@@ -22,7 +22,10 @@ class Infrastructure:
     def load_lab(self, lab: Lab) -> None:
         """Register each lab site as a VIM account (and its K8s cluster) in project admin."""
         session = self.state.login("admin", "admin", "admin")
+        known = {r.get("name") for r in self.state.visible("vim_accounts", session)}
         for site in lab.sites:
+            if site.name in known:  # restarted on a state file: already registered
+                continue
             vim = self.create(
                 "vim_accounts",
                 {

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from osm_locus.catalogue import kdu_helm_values
@@ -18,26 +18,55 @@ from osm_locus.lab.errors import NbiError
 from osm_locus.lab.nfvi import CapacityError, Nfvi
 from osm_locus.lab.state import LabState, Session
 from osm_locus.package.source import read_upload
-from placement.demand import knf_demand, vdu_counts, vnf_demand
+from placement.demand import kdu_replica_resources, vdu_counts, vdu_resources
 from placement.model import Resources
 
-
-@dataclass
-class _Placement:
-    member: str
-    vnfd: dict[str, Any]
-    vim_id: str
-    site: str
-    demand: Resources
+#: Executes a Day-1/Day-2 primitive on a VNF record (``None`` for an NS-level primitive) and
+#: returns its output; raising fails the operation with the exception's message.
+PrimitiveRunner = Callable[[dict[str, Any] | None, str, dict[str, Any]], str]
 
 
 class Lifecycle:
     """NS instances and their LCM operations on a :class:`LabState` and :class:`Nfvi`."""
 
-    def __init__(self, state: LabState, nfvi: Nfvi, delay: float = 0.0) -> None:
+    def __init__(
+        self,
+        state: LabState,
+        nfvi: Nfvi,
+        delay: float = 0.0,
+        runner: PrimitiveRunner | None = None,
+    ) -> None:
         self.state = state
         self.nfvi = nfvi
         self.delay = delay
+        self.runner = runner
+        self._ns_locks: dict[str, threading.Lock] = {}
+
+    def recover(self) -> None:
+        """Bring the NFVI in line with a loaded state file.
+
+        Resources in use are accounted again; operations cut short by the restart fail (as OSM's
+        LCM marks them on restart) and BUILDING NSs become BROKEN.
+        """
+        with self.state.lock:
+            for vnfr in self.state.table("vnfrs").values():
+                lab = vnfr.get("_lab", {})
+                if lab.get("demand"):
+                    addresses = [u.get("ip-address") for u in vnfr["vdur"] + vnfr["kdur"]]
+                    self.nfvi.restore(
+                        lab["site"], Resources(*lab["demand"]), [a for a in addresses if a]
+                    )
+            for table in ("nslcmops", "nsilcmops"):
+                for op in self.state.table(table).values():
+                    if op["operationState"] == "PROCESSING":
+                        op["operationState"] = "FAILED"
+                        op["errorMessage"] = op["detailedStatus"] = (
+                            "Operation interrupted by a restart of the lab"
+                        )
+            for nsr in self.state.table("nsrs").values():
+                if nsr["nsState"] == "BUILDING":
+                    nsr["nsState"] = nsr["_admin"]["nsState"] = "BROKEN"
+                nsr["_admin"]["current-operation"] = None
 
     # --- create + instantiate ------------------------------------------------------------------
     def create_ns(self, session: Session, data: Any) -> tuple[str, str]:
@@ -69,8 +98,8 @@ class Lifecycle:
                 vim = overrides.get(member, default_vim)
                 vnfrs.append(self._vnfr(session, nsr, member, vnfd, vim))
             nsr["constituent-vnfr-ref"] = [v["_id"] for v in vnfrs]
-            op = self._new_op(session, nsr, "instantiate", data)
-        self._later(self._instantiate, nsr["_id"], op["_id"])
+            op = self.new_op(session, nsr, "instantiate", data)
+        self.later(self._instantiate, nsr["_id"], op["_id"])
         return str(nsr["_id"]), str(op["_id"])
 
     def _vim(self, session: Session, ref: str) -> dict[str, Any]:
@@ -159,9 +188,9 @@ class Lifecycle:
             with self.state.lock:
                 for vnfr in vnfrs:
                     vnfr["_lab"]["demand"] = None
-            self._finish(nsr_id, op_id, str(exc))
+            self.finish(nsr_id, op_id, str(exc))
             return
-        self._finish(nsr_id, op_id, None)
+        self.finish(nsr_id, op_id, None)
 
     def _deploy(self, vnfr: dict[str, Any]) -> tuple[str, Resources]:
         with self.state.lock:
@@ -178,27 +207,28 @@ class Lifecycle:
             raise CapacityError(
                 f"Deploying KDU of VNF {member}: no K8s cluster attached to VIM account '{site}'"
             )
-        demand = self._demand(vnfd)
+        counts = vdu_counts(vnfd)
+        units = {vdu_id: vdu_resources(vnfd, vdu_id) for vdu_id in counts}
+        replicas = self._replicas(vnfd)
+        demand = Resources()
+        for vdu_id, count in counts.items():
+            demand = demand + units[vdu_id].scaled(count)
+        for replica, count in replicas.values():
+            demand = demand + replica.scaled(count)
         try:
             self.nfvi.allocate(site, demand)
         except CapacityError as exc:
             raise CapacityError(f"Error deploying VNF {member} at VIM {site}: {exc}") from None
         with self.state.lock:
-            vnfr["_lab"]["demand"] = [demand.vcpu, demand.ram_gb, demand.disk_gb]
-            vnfr["vdur"] = [
-                {
-                    "_id": str(uuid.uuid4()),
-                    "vdu-id-ref": vdu_id,
-                    "count-index": index,
-                    "name": f"{member}-{vdu_id}-{index}",
-                    "ip-address": self.nfvi.address(site),
-                    "status": "ACTIVE",
-                    "vim-id": str(uuid.uuid4()),
-                    "vim-account-id": vim["_id"],
-                }
-                for vdu_id, count in vdu_counts(vnfd).items()
-                for index in range(count)
-            ]
+            lab = vnfr["_lab"]
+            lab["demand"] = demand.as_list()
+            lab["vdu"] = {}
+            vnfr["vdur"] = []
+            for vdu_id, count in counts.items():
+                for index in range(count):
+                    self.add_vdur(vnfr, vdu_id, index, units[vdu_id])
+            lab["replicas"] = {name: count for name, (_, count) in replicas.items()}
+            lab["replica"] = {name: r.as_list() for name, (r, _) in replicas.items()}
             vnfr["kdur"] = [
                 {
                     "kdu-name": k.get("name"),
@@ -213,16 +243,39 @@ class Lifecycle:
             vnfr["ip-address"] = addresses[0] if addresses else None
         return site, demand
 
-    def _demand(self, vnfd: dict[str, Any]) -> Resources:
-        if vnfd.get("vdu"):
-            return vnf_demand(vnfd)
-        package = read_upload(self.state.blobs.get(vnfd["_id"], b""))
-        return knf_demand(vnfd, kdu_helm_values(package))
+    def add_vdur(
+        self, vnfr: dict[str, Any], vdu_id: str, index: int, size: Resources
+    ) -> dict[str, Any]:
+        """A new ACTIVE VDU record on the VNF's site (resources already allocated)."""
+        site = vnfr["_lab"]["site"]
+        vdur = {
+            "_id": str(uuid.uuid4()),
+            "vdu-id-ref": vdu_id,
+            "count-index": index,
+            "name": f"{vnfr['member-vnf-index-ref']}-{vdu_id}-{index}",
+            "ip-address": self.nfvi.address(site),
+            "status": "ACTIVE",
+            "vim-id": str(uuid.uuid4()),
+            "vim-account-id": vnfr["vim-account-id"],
+        }
+        vnfr["vdur"].append(vdur)
+        vnfr["_lab"]["vdu"][vdur["_id"]] = size.as_list()
+        return vdur
+
+    def _replicas(self, vnfd: dict[str, Any]) -> dict[str, tuple[Resources, int]]:
+        if not vnfd.get("kdu"):
+            return {}
+        values = kdu_helm_values(read_upload(self.state.blobs.get(vnfd["_id"], b"")))
+        return {
+            str(k.get("name")): kdu_replica_resources(vnfd, str(k.get("name")), values)
+            for k in vnfd["kdu"]
+        }
 
     # --- operations ---------------------------------------------------------------------------
-    def _new_op(
+    def new_op(
         self, session: Session, nsr: dict[str, Any], kind: str, params: Any
     ) -> dict[str, Any]:
+        """A PROCESSING operation occurrence of ``kind`` on ``nsr``."""
         now = time.time()
         op = {
             "lcmOperationType": kind,
@@ -245,13 +298,16 @@ class Lifecycle:
         nsr["_admin"]["current-operation"] = op["_id"]
         return op
 
-    def _finish(self, nsr_id: str, op_id: str, error: str | None) -> None:
+    def finish(
+        self, nsr_id: str, op_id: str, error: str | None, detail: str | None = None
+    ) -> None:
+        """End operation ``op_id``: COMPLETED, or FAILED with ``error``; update the NS state."""
         with self.state.lock:
             nsr = self.state.table("nsrs").get(nsr_id)
             op = self.state.table("nslcmops")[op_id]
             op["operationState"] = "FAILED" if error else "COMPLETED"
             op["errorMessage"] = error
-            op["detailedStatus"] = error or "Done"
+            op["detailedStatus"] = error or detail or "Done"
             op["statusEnteredTime"] = time.time()
             if nsr is None:
                 return
@@ -269,16 +325,29 @@ class Lifecycle:
             nsr["detailed-status"] = error or "Done"
             nsr["_admin"]["current-operation"] = None
 
-    def _later(self, fn: Any, *args: Any) -> None:
-        timer = threading.Timer(self.delay, fn, args)
+    def later(self, fn: Callable[..., None], nsr_id: str, *args: Any) -> None:
+        """Run ``fn(nsr_id, *args)`` after the lab's delay, one operation at a time per NS.
+
+        OSM's LCM queues the operations of an NS the same way.
+        """
+        with self.state.lock:
+            lock = self._ns_locks.setdefault(nsr_id, threading.Lock())
+
+        def run() -> None:
+            with lock:
+                fn(nsr_id, *args)
+                self.state.commit()
+
+        timer = threading.Timer(self.delay, run)
         timer.daemon = True
         timer.start()
 
     # --- day-2 and termination ----------------------------------------------------------------
     def action(self, session: Session, ref: str, data: Any) -> str:
-        """POST ns_instances/{id}/action: record the primitive, which completes.
+        """POST ns_instances/{id}/action: record the primitive and run it.
 
-        Executing it (e.g. through a proxy charm) is pluggable and not done by this slice.
+        The lab's primitive runner executes it (none: it just completes); its output goes to the
+        operation's ``detailedStatus``.
         """
         with self.state.lock:
             nsr = self.state.get("nsrs", ref, session)
@@ -301,16 +370,40 @@ class Lifecycle:
                     409,
                     f"ns_instance '{nsr['_id']}' is not in READY state (nsState={nsr['nsState']})",
                 )
-            op = self._new_op(session, nsr, "action", data)
-        self._later(self._finish, nsr["_id"], op["_id"], None)
+            op = self.new_op(session, nsr, "action", data)
+        self.later(self._act, nsr["_id"], op["_id"], data)
         return str(op["_id"])
+
+    def _act(self, nsr_id: str, op_id: str, data: dict[str, Any]) -> None:
+        if self.runner is None:
+            self.finish(nsr_id, op_id, None)
+            return
+        with self.state.lock:
+            nsr = self.state.table("nsrs")[nsr_id]
+            member = data.get("member_vnf_index")
+            vnfr = next(
+                (
+                    self.state.table("vnfrs")[v]
+                    for v in nsr["constituent-vnfr-ref"]
+                    if self.state.table("vnfrs")[v]["member-vnf-index-ref"] == member
+                ),
+                None,
+            )
+            target = self.state.snapshot(self.public(vnfr)) if vnfr else None
+        try:
+            params = data.get("primitive_params") or {}
+            output = self.runner(target, str(data["primitive"]), params)
+        except Exception as exc:  # noqa: BLE001 - any runner failure fails the operation
+            self.finish(nsr_id, op_id, f"Error executing primitive {data['primitive']}: {exc}")
+            return
+        self.finish(nsr_id, op_id, None, detail=output)
 
     def terminate(self, session: Session, ref: str) -> str:
         """POST ns_instances/{id}/terminate: free the resources; nsState NOT_INSTANTIATED."""
         with self.state.lock:
             nsr = self.state.get("nsrs", ref, session)
-            op = self._new_op(session, nsr, "terminate", {})
-        self._later(self._terminate, nsr["_id"], op["_id"])
+            op = self.new_op(session, nsr, "terminate", {})
+        self.later(self._terminate, nsr["_id"], op["_id"])
         return str(op["_id"])
 
     def _terminate(self, nsr_id: str, op_id: str) -> None:
@@ -323,7 +416,7 @@ class Lifecycle:
                     vnfr["_lab"]["demand"] = None
                 for unit in vnfr["vdur"] + vnfr["kdur"]:
                     unit["status"] = "DELETED"
-        self._finish(nsr_id, op_id, None)
+        self.finish(nsr_id, op_id, None)
 
     def delete_ns(self, session: Session, ref: str) -> None:
         """DELETE ns_instances_content/{id}: only once terminated (or never instantiated)."""

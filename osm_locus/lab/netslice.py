@@ -158,6 +158,7 @@ class Netslices:
             else:
                 nsi["_admin"]["nsiState"] = "NOT_INSTANTIATED"
                 nsi["operational-status"] = "terminated"
+        self.state.commit()
 
     def terminate(self, session: Session, ref: str) -> str:
         """Terminate the slice's NSs; a shared one only when no other slice still uses it."""

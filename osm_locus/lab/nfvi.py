@@ -83,6 +83,17 @@ class Nfvi:
         with self.lock:
             site.used = Resources(*(max(0.0, site.used.get(r) - amount.get(r)) for r in RESOURCES))
 
+    def restore(self, name: str, used: Resources, addresses: list[str]) -> None:
+        """Account for an allocation made before a restart (no capacity check: it exists)."""
+        site = self.site(name)
+        with self.lock:
+            site.used = site.used + used
+            for text in addresses:
+                address = ipaddress.IPv4Address(text)
+                if address in site.network:
+                    offset = int(address) - int(site.network.network_address)
+                    site.next_host = max(site.next_host, offset + 1)
+
     def address(self, name: str) -> str:
         """A fresh IP address from the site's pool."""
         site = self.site(name)

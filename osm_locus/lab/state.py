@@ -7,14 +7,17 @@ Every record is stored as the NBI returns it (``_id``, ``_admin`` with ``project
 from __future__ import annotations
 
 import copy
+import hashlib
 import secrets
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from osm_locus.lab.errors import NbiError
+from osm_locus.lab.store import SqliteStore
 
 TOKEN_LIFETIME_S = 3600.0
 
@@ -57,10 +60,30 @@ class LabState:
     sessions: dict[str, Session] = field(default_factory=dict)
     collections: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
+    store: SqliteStore | None = None
 
     def __post_init__(self) -> None:
         admin = self.add_project("admin")
         self.add_user("admin", "admin", [admin["_id"]], admin=True)
+
+    @classmethod
+    def open(cls, path: Path | None, token_lifetime: float = TOKEN_LIFETIME_S) -> LabState:
+        """A state kept in SQLite file ``path`` (loaded when it exists), in memory when None."""
+        state = cls(token_lifetime=token_lifetime)
+        if path is None:
+            return state
+        store = SqliteStore(path)
+        if store.empty():
+            store.save(state)
+        else:
+            store.load(state)
+        state.store = store
+        return state
+
+    def commit(self) -> None:
+        """Persist the changes (no-op in memory)."""
+        if self.store is not None:
+            self.store.save(self)
 
     # --- identity ---------------------------------------------------------------------------
     def add_project(self, name: str) -> dict[str, Any]:
@@ -88,19 +111,23 @@ class LabState:
             if username in self.users:
                 raise NbiError(409, f"username '{username}' already exists")
             ids = [self.project(p)["_id"] for p in projects]
+            salt = secrets.token_hex(16)
             self.users[username] = {
                 "_id": str(uuid.uuid4()),
                 "username": username,
-                "password": password,
+                "salt": salt,
+                "password": _hash(password, salt),
                 "projects": ids,
                 "admin": admin,
             }
-            return {k: v for k, v in self.users[username].items() if k != "password"}
+            return {k: v for k, v in self.users[username].items() if k not in ("password", "salt")}
 
     def login(self, username: str, password: str, project: str | None) -> Session:
         """Issue a token, as POST /admin/v1/tokens does."""
         user = self.users.get(username)
-        if user is None or not secrets.compare_digest(user["password"], password):
+        if user is None or not secrets.compare_digest(
+            user["password"], _hash(password, user["salt"])
+        ):
             raise NbiError(401, "Invalid username/password")
         ref = project or str(self.projects[str(user["projects"][0])]["name"])
         try:
@@ -176,6 +203,11 @@ class LabState:
         """A copy safe to serialise outside the lock."""
         with self.lock:
             return copy.deepcopy(record)
+
+
+def _hash(password: str, salt: str) -> str:
+    """Salted hash of a password, as OSM keeps them (never the password itself)."""
+    return hashlib.sha256((salt + password).encode()).hexdigest()
 
 
 def _admin_times() -> dict[str, float]:
