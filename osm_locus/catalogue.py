@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 
 from osm_locus.package.source import PackageSource, read_package
-from placement.demand import Catalogue
+from placement.demand import Catalogue, Intent, netslice_problem, ns_problem
+from placement.model import Problem
 
 
 class CatalogueError(ValueError):
@@ -95,3 +96,15 @@ def resolve_target(target: str, packages: Path | None) -> tuple[PackageSource, P
             f"a {source.descriptor.kind}"
         )
     return source, PackageIndex.scan(packages or path.resolve().parent)
+
+
+def problem_of(
+    source: PackageSource, index: PackageIndex, intent: Intent | None = None
+) -> Problem:
+    """The placement problem of an NSD or NST package whose dependencies are in ``index``."""
+    if source.descriptor is None:
+        raise CatalogueError(f"{source.name}: no descriptor")
+    catalogue = index.catalogue()
+    if source.descriptor.kind == "nst":
+        return netslice_problem(source.descriptor.body, catalogue, intent)
+    return ns_problem(source.descriptor.body, catalogue, intent)

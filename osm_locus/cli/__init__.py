@@ -7,6 +7,7 @@ import logging
 import click
 
 from osm_locus import __version__
+from osm_locus.cli.deploy import action, deploy, status, terminate
 from osm_locus.cli.lab import lab
 from osm_locus.cli.package import package
 from osm_locus.cli.place import place
@@ -19,8 +20,14 @@ def main(verbose: int) -> None:
     """osm-locus: LOCUS and Smart City packages, placement and closed-loop tools for ETSI OSM."""
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # urllib3 reports each retry as a warning; our own error says what failed, once
+    logging.getLogger("urllib3").setLevel(level if verbose >= 2 else logging.ERROR)
 
 
 main.add_command(lab)
 main.add_command(package)
 main.add_command(place)
+main.add_command(deploy)
+main.add_command(action)
+main.add_command(status)
+main.add_command(terminate)

@@ -10,25 +10,22 @@ from typing import Any
 import click
 import yaml
 
-from osm_locus.catalogue import CatalogueError, resolve_target
+from osm_locus.catalogue import CatalogueError, problem_of, resolve_target
 from osm_locus.cli.output import print_table as print_table_rows
-from placement.demand import DemandError, Intent, netslice_problem, ns_problem
+from osm_locus.intent import load_intent
+from placement.demand import DemandError
 from placement.lab import LabError, lab_schema, load_lab
 from placement.model import InfeasibleError, Lab, Placement, Problem
 from placement.params import osm_params
 
 
 def build_problem(target: str, packages: Path | None, intent_file: Path | None) -> Problem:
-    """The placement problem of ``target`` (NSD or NST package) with its optional intent."""
+    """The placement problem of ``target`` (NSD or NST package) with its intent.
+
+    The intent is ``intent_file``, else the package's own ``osm-locus/intent.yaml``.
+    """
     source, index = resolve_target(target, packages)
-    intent = Intent()
-    if intent_file is not None:
-        intent = Intent.parse(yaml.safe_load(intent_file.read_text()), str(intent_file))
-    assert source.descriptor is not None
-    catalogue = index.catalogue()
-    if source.descriptor.kind == "nst":
-        return netslice_problem(source.descriptor.body, catalogue, intent)
-    return ns_problem(source.descriptor.body, catalogue, intent)
+    return problem_of(source, index, load_intent(intent_file, source).placement)
 
 
 @click.command()

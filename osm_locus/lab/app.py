@@ -148,6 +148,12 @@ def _auth_routes(app: FastAPI, state: LabState, session_of: SessionOf) -> None:
         session_of(request)
         return render(request, state.session(token).record())
 
+    @app.delete(PREFIX + "/admin/v1/tokens")
+    async def delete_own_token(request: Request) -> Response:
+        session = session_of(request)
+        state.sessions.pop(session.token, None)
+        return render(request, None, 204)
+
     @app.delete(PREFIX + "/admin/v1/tokens/{token}")
     async def delete_token(request: Request, token: str) -> Response:
         session_of(request)
@@ -246,6 +252,15 @@ def _catalogue_routes(
         record = state.get(kind.collection, ref, session)
         catalogue.upload(kind, session, await request.body(), filename_of(request), record["_id"])
         return render(request, None, 204)
+
+    @app.get(f"{base}/{resource}/{{ref}}/{content}", name=f"download_{kind.collection}")
+    async def download(request: Request, ref: str) -> Response:
+        record = state.get(kind.collection, ref, session_of(request))
+        blob = state.blobs.get(record["_id"])
+        if blob is None:
+            raise NbiError(404, f"{kind.descriptor} '{ref}' has no content yet")
+        ctype = "application/gzip" if blob[:2] == b"\x1f\x8b" else "text/plain"
+        return Response(blob, 200, media_type=ctype)
 
     @app.post(f"{base}/{resource}", name=f"create_{kind.collection}")
     async def create(request: Request) -> Response:

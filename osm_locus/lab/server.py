@@ -18,12 +18,28 @@ from fastapi import FastAPI
 class LabServer:
     """A lab app served on ``host``; port 0 picks a free one. Use as a context manager."""
 
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: FastAPI,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+    ) -> None:
+        """``certfile``/``keyfile``: serve HTTPS, as OSM's NBI does (self-signed by default)."""
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, port))
         self.host, self.port = self.sock.getsockname()[:2]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        self.scheme = "https" if certfile else "http"
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(
             target=self.server.run,
@@ -35,7 +51,7 @@ class LabServer:
     @property
     def url(self) -> str:
         """Base URL of the NBI, e.g. ``http://127.0.0.1:40123/osm``."""
-        return f"http://{self.host}:{self.port}/osm"
+        return f"{self.scheme}://{self.host}:{self.port}/osm"
 
     def start(self, timeout: float = 10.0) -> LabServer:
         """Start serving and wait until the server accepts requests."""
