@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from osm_locus.catalogue import CatalogueError, PackageIndex, problem_of, resolve_target
+from osm_locus.charm.build import CharmBuildError, package_extras
 from osm_locus.intent import DeployIntent, check_wiring, load_intent, render_params
 from osm_locus.nbi import Connection
 from osm_locus.nbi.errors import NbiError
@@ -151,7 +152,7 @@ def deploy(
                 )
             say(f"{kind} instance '{instance_name}' already deployed: {result.state}")
         else:
-            op_id = _create(conn, kind, root_id, instance_name, result, run)
+            op_id = _create(conn, kind, root_id, instance_name, result, run, intent)
             say(f"instantiating {kind} '{instance_name}' ({result.instance_id})")
             if not wait:
                 result.state = "BUILDING"
@@ -205,7 +206,10 @@ def _build(chain: list[PackageSource]) -> dict[str, bytes]:
     if not report.ok:
         errors = [str(p) for p in report.problems if p.is_error]
         raise DeployError("packages do not validate:\n  " + "\n  ".join(errors))
-    return {source.name: render(source)[1] for source in chain}
+    try:
+        return {source.name: render(source, package_extras(source))[1] for source in chain}
+    except CharmBuildError as exc:
+        raise DeployError(str(exc)) from None
 
 
 def fingerprint(archive: bytes) -> str | None:
@@ -271,17 +275,43 @@ def _existing(conn: Connection, kind: str, name: str) -> tuple[str, str] | None:
     return (found[0].id, found[0].state) if found else None
 
 
+def _additional(intent: DeployIntent, subnet: str | None) -> list[dict[str, Any]]:
+    """OSM's ``additionalParamsForVnf`` for an NS (``subnet`` None) or a slice's subnet."""
+    entries = []
+    for fid, values in sorted(intent.additional_params.items()):
+        owner, _, member = fid.rpartition(".")
+        if (subnet is None and not owner) or owner == subnet:
+            entries.append({"member-vnf-index": member, "additionalParams": dict(values)})
+    return entries
+
+
 def _create(
-    conn: Connection, kind: str, root_id: str, name: str, result: DeployResult, run: _Run
+    conn: Connection,
+    kind: str,
+    root_id: str,
+    name: str,
+    result: DeployResult,
+    run: _Run,
+    intent: DeployIntent,
 ) -> str:
     params = result.params
     if kind == "ns":
-        ns_id, op_id = conn.ns.create(root_id, name, params["vimAccountId"], params["vnf"])
+        extra = _additional(intent, None)
+        ns_id, op_id = conn.ns.create(
+            root_id,
+            name,
+            params["vimAccountId"],
+            params["vnf"],
+            additional_params=extra or None,
+        )
         result.instance_id = ns_id
     else:
-        ns_id, op_id = conn.nsi.create(
-            root_id, name, params["vimAccountId"], params["netslice-subnet"]
-        )
+        subnets = [dict(s) for s in params["netslice-subnet"]]
+        for subnet in subnets:
+            extra = _additional(intent, str(subnet["id"]))
+            if extra:
+                subnet["additionalParamsForVnf"] = extra
+        ns_id, op_id = conn.nsi.create(root_id, name, params["vimAccountId"], subnets)
         result.instance_id = ns_id
     run.instance = (kind, result.instance_id)
     return op_id

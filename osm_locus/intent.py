@@ -2,7 +2,9 @@
 
 Kept in the package at ``osm-locus/intent.yaml`` (OSM ignores sub-folders it does not know, so the
 package still onboards unchanged) or given with ``--intent FILE``. Keys: those of
-:class:`placement.demand.Intent` (functions, affinity, anti_affinity) plus ``wiring``: Day-2
+:class:`placement.demand.Intent` (functions, affinity, anti_affinity), ``additional_params``
+(per function, OSM's ``additionalParamsForVnf``: values of ``<name>`` in its Day-1 primitives)
+and ``wiring``: Day-2
 primitives the deploy pipeline runs once the instance is up, to tell one function how to reach
 another — across the subnets of a slice, which OSM cannot relate by itself. Parameter values may
 name another function's address: ``{FUNCTION.ip}`` (also ``.site``, ``.vim``).
@@ -46,6 +48,8 @@ class DeployIntent:
     placement: Intent = field(default_factory=Intent)
     wiring: tuple[Wiring, ...] = ()
     origin: str = ""
+    #: Function id -> OSM ``additionalParams`` (values of its ``<name>`` primitive parameters).
+    additional_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def load_intent(path: Path | None, package: PackageSource | None = None) -> DeployIntent:
@@ -68,6 +72,9 @@ def load_intent(path: Path | None, package: PackageSource | None = None) -> Depl
     if not isinstance(data, dict):
         raise DemandError(f"{origin}: an intent is a mapping")
     wiring_data: Any = data.pop("wiring", [])
+    extra: Any = data.pop("additional_params", {}) or {}
+    if not isinstance(extra, dict) or not all(isinstance(v, dict) for v in extra.values()):
+        raise DemandError(f"{origin}: additional_params: a mapping of function id -> mapping")
     intent = Intent.parse(data, origin)
     try:
         wiring = tuple(Wiring.model_validate(w) for w in wiring_data or [])
@@ -76,11 +83,16 @@ def load_intent(path: Path | None, package: PackageSource | None = None) -> Depl
             f"{origin}: wiring.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
         ]
         raise DemandError("\n".join(lines)) from None
-    return DeployIntent(intent, wiring, origin)
+    return DeployIntent(intent, wiring, origin, {str(k): dict(v) for k, v in extra.items()})
 
 
 def check_wiring(intent: DeployIntent, functions: set[str]) -> None:
     """Every wiring target and placeholder must name a function of the service."""
+    for name in intent.additional_params:
+        if name not in functions:
+            raise DemandError(
+                f"{intent.origin}: additional_params: '{name}' is not a function of the service"
+            )
     for index, wiring in enumerate(intent.wiring):
         for name in {wiring.target} | wiring.references():
             if name not in functions:

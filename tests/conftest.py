@@ -30,6 +30,9 @@ def copy_package(tmp_path: Path) -> Callable[..., Path]:
     def _copy(name: str, mutate: Mutator | None = None) -> Path:
         target = tmp_path / name
         shutil.copytree(PACKAGES / name, target)
+        charms = tmp_path / "charms"
+        if not charms.exists():  # the repository's charm sources, found as from packages/
+            charms.symlink_to(ROOT / "charms", target_is_directory=True)
         if mutate is not None:
             path = descriptor_file(target)
             document = yaml.safe_load(path.read_text())

@@ -80,7 +80,7 @@ JUJU_DAY12 = {
             {
                 "id": "locus_cloud_vnf",
                 "execution-environment-list": [
-                    {"id": "proxy-ee", "juju": {"charm": "locus-vnf-proxy", "proxy": True}}
+                    {"id": "proxy-ee", "juju": {"charm": "no-such-proxy", "proxy": True}}
                 ],
                 "config-access": {"ssh-access": {"required": True, "default-user": "ubuntu"}},
             }
@@ -131,7 +131,7 @@ CORPUS = [
         _set("vnfd.df.0.lcm-operations-configuration", JUJU_DAY12),
         "vnfd.df[default-df].lcm-operations-configuration.operate-vnf-op-config.day1-2"
         "[locus_cloud_vnf].execution-environment-list[proxy-ee].juju.charm",
-        "charm 'locus-vnf-proxy' is not in the package",
+        "charm 'no-such-proxy' is not in the package",
     ),
     (
         "invalid-helm-chart",

@@ -7,6 +7,7 @@ import logging
 import click
 
 from osm_locus import __version__
+from osm_locus.cli.charm import charm
 from osm_locus.cli.deploy import action, deploy, status, terminate
 from osm_locus.cli.lab import lab
 from osm_locus.cli.package import package
@@ -31,3 +32,4 @@ main.add_command(deploy)
 main.add_command(action)
 main.add_command(status)
 main.add_command(terminate)
+main.add_command(charm)

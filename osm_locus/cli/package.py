@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from osm_locus.charm.build import CharmBuildError
 from osm_locus.cli.output import print_table
 from osm_locus.package.build import BuildError, build_report
 from osm_locus.package.validate import ValidationReport, validate_packages
@@ -61,6 +62,9 @@ def build(paths: tuple[Path, ...], external_ok: bool, out_dir: Path) -> None:
     _print_problems(report)
     try:
         built = build_report(report, out_dir)
+    except CharmBuildError as exc:
+        click.echo(f"build failed: {exc}", err=True)
+        sys.exit(1)
     except BuildError as exc:
         click.echo(f"build failed: {exc}", err=True)
         sys.exit(1)

@@ -190,7 +190,52 @@ class Lifecycle:
                     vnfr["_lab"]["demand"] = None
             self.finish(nsr_id, op_id, str(exc))
             return
-        self.finish(nsr_id, op_id, None)
+        self.finish(nsr_id, op_id, self._day1(nsr_id, op_id, vnfrs))
+
+    def _day1(self, nsr_id: str, op_id: str, vnfrs: list[dict[str, Any]]) -> str | None:
+        """Run each VNF's initial-config-primitives in ``seq`` order; the error, if any."""
+        with self.state.lock:
+            nsr = self.state.table("nsrs")[nsr_id]
+            extra = {
+                str(e.get("member-vnf-index")): dict(e.get("additionalParams") or {})
+                for e in nsr["instantiate_params"].get("additionalParamsForVnf") or []
+            }
+            op = self.state.table("nslcmops")[op_id]
+            done = op.setdefault("day1Primitives", [])
+        for vnfr in vnfrs:
+            vnfd = self.state.table("vnfds")[vnfr["vnfd-id"]]
+            member = vnfr["member-vnf-index-ref"]
+            known = {"rw_mgmt_ip": vnfr.get("ip-address") or "", **extra.get(member, {})}
+            for primitive in sorted(initial_primitives(vnfd), key=lambda p: int(p.get("seq", 0))):
+                name = str(primitive.get("name"))
+                params = {}
+                for parameter in primitive.get("parameter", []):
+                    value = str(parameter.get("value", ""))
+                    if value.startswith("<") and value.endswith(">"):
+                        key = value[1:-1]
+                        if key not in known:
+                            return (
+                                f"Parameter '{key}' needed to execute primitive '{name}' of "
+                                f"VNF {member} not provided (additionalParamsForVnf)"
+                            )
+                        value = str(known[key])
+                    params[str(parameter["name"])] = value
+                output = None
+                if self.runner is not None:
+                    try:
+                        output = self.runner(self.public(vnfr), name, params)
+                    except Exception as exc:  # noqa: BLE001 - fails the instantiation
+                        return f"Day-1 primitive {name} of VNF {member} failed: {exc}"
+                with self.state.lock:
+                    done.append(
+                        {
+                            "member-vnf-index": member,
+                            "primitive": name,
+                            "params": params,
+                            "output": output,
+                        }
+                    )
+        return None
 
     def _deploy(self, vnfr: dict[str, Any]) -> tuple[str, Resources]:
         with self.state.lock:
@@ -370,9 +415,29 @@ class Lifecycle:
                     409,
                     f"ns_instance '{nsr['_id']}' is not in READY state (nsState={nsr['nsState']})",
                 )
+            if member is not None:
+                self._check_primitive(nsr, str(member), str(data["primitive"]))
             op = self.new_op(session, nsr, "action", data)
         self.later(self._act, nsr["_id"], op["_id"], data)
         return str(op["_id"])
+
+    def _check_primitive(self, nsr: dict[str, Any], member: str, primitive: str) -> None:
+        """OSM accepts only the VNFD's Day-2 config-primitives (a KNF: its KDU primitives)."""
+        for vnfr_id in nsr["constituent-vnfr-ref"]:
+            vnfr = self.state.table("vnfrs")[vnfr_id]
+            if vnfr["member-vnf-index-ref"] != member:
+                continue
+            vnfd = self.state.table("vnfds")[vnfr["vnfd-id"]]
+            if vnfd.get("kdu") and not vnfd.get("vdu"):
+                return  # KDU primitives (helm upgrade, rollback, ...) are the KDU's own
+            names = {str(p.get("name")) for p in config_primitives(vnfd)}
+            if primitive not in names:
+                raise NbiError(
+                    422,
+                    f"Invalid primitive '{primitive}' is not present at "
+                    f"vnfd:day1-2:config-primitive of member_vnf_index '{member}' "
+                    f"(has: {', '.join(sorted(names)) or 'none'})",
+                )
 
     def _act(self, nsr_id: str, op_id: str, data: dict[str, Any]) -> None:
         if self.runner is None:
@@ -438,3 +503,25 @@ class Lifecycle:
     def public(record: dict[str, Any]) -> dict[str, Any]:
         """A record without the lab's own bookkeeping."""
         return {k: v for k, v in record.items() if k != "_lab"}
+
+
+def _day1_2(vnfd: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        entry
+        for df in vnfd.get("df", [])
+        for entry in (
+            (df.get("lcm-operations-configuration") or {})
+            .get("operate-vnf-op-config", {})
+            .get("day1-2", [])
+        )
+    ]
+
+
+def initial_primitives(vnfd: dict[str, Any]) -> list[dict[str, Any]]:
+    """The VNFD's Day-1 initial-config-primitives (all day1-2 entries)."""
+    return [p for entry in _day1_2(vnfd) for p in entry.get("initial-config-primitive", [])]
+
+
+def config_primitives(vnfd: dict[str, Any]) -> list[dict[str, Any]]:
+    """The VNFD's Day-2 config-primitives (all day1-2 entries)."""
+    return [p for entry in _day1_2(vnfd) for p in entry.get("config-primitive", [])]

@@ -102,6 +102,8 @@ class Netslices:
         }
         if params.get("vnf"):
             request["vnf"] = params["vnf"]
+        if params.get("additionalParamsForVnf"):
+            request["additionalParamsForVnf"] = params["additionalParamsForVnf"]
         nsr_id, op_id = self.lifecycle.create_ns(session, request)
         self.state.table("nsrs")[nsr_id]["_admin"]["nsi-id"] = nsi["_id"]
         return nsr_id, op_id

@@ -191,7 +191,9 @@ class Connection:
         """One authenticated call; a 401 re-logs in once and repeats it. Errors are typed."""
         started = time.perf_counter()
         try:
-            return self._request(method, path, json=json, data=data, headers=headers, params=params)
+            return self._request(
+                method, path, json=json, data=data, headers=headers, params=params
+            )
         finally:
             self.client_s += time.perf_counter() - started
 

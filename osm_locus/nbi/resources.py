@@ -346,18 +346,22 @@ class NsProxy(_Instances[NsInstance]):
         vim_account: str,
         vnf: list[dict[str, Any]] | None = None,
         description: str | None = None,
-        **extra: Any,
+        additional_params: list[dict[str, Any]] | None = None,
     ) -> tuple[str, str]:
-        """POST ns_instances_content (create + instantiate); (ns _id, operation id)."""
+        """POST ns_instances_content (create + instantiate); (ns _id, operation id).
+
+        ``additional_params``: OSM's ``additionalParamsForVnf`` entries.
+        """
         body: dict[str, Any] = {
             "nsdId": nsd_id,
             "nsName": name,
             "nsDescription": description or name,
             "vimAccountId": vim_account,
-            **extra,
         }
         if vnf:
             body["vnf"] = vnf
+        if additional_params:
+            body["additionalParamsForVnf"] = additional_params
         reply = self.conn.post("/nslcm/v1/ns_instances_content", body)
         return str(reply["id"]), str(reply["nslcmop_id"])
 

@@ -64,7 +64,9 @@ def _charms(source: PackageSource, vnfd: dict[str, Any], root: str) -> Iterator[
         if not charm:
             yield path, "juju execution environment names no charm"
         elif not (
-            source.has_nonempty_dir(f"charms/{charm}") or source.has_file(f"charms/{charm}.charm")
+            source.has_nonempty_dir(f"charms/{charm}")
+            or source.has_file(f"charms/{charm}.charm")
+            or charm in source.charm_sources
         ):
             yield (
                 path,

@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from osm_locus.charm.build import package_extras
 from osm_locus.package.artifacts import md5_lines
 from osm_locus.package.problems import Problem
 from osm_locus.package.source import PackageSource
@@ -51,12 +52,16 @@ def build_report(
     """Write one archive per package of a validated report; nothing is written if any has errors.
 
     All archives are rendered in memory first, so a failure while packing one leaves none behind.
-    ``extras`` maps a package name to files added to it (e.g. built charms).
+    ``extras`` maps a package name to files added to it; charms a VNFD takes from the
+    repository's ``charms/`` are built and added as ``charms/NAME.charm``.
     """
     if not report.ok:
         errors = [p for p in report.problems if p.is_error]
         raise BuildError(f"{len(errors)} error(s): no archive written", errors)
-    extras = extras or {}
+    extras = dict(extras or {})
+    for source in report.sources:  # charms kept as source in charms/NAME are built in
+        if source.charm_sources:
+            extras[source.name] = {**package_extras(source), **extras.get(source.name, {})}
     rendered = [(source, render(source, extras.get(source.name))) for source in report.sources]
     out_dir.mkdir(parents=True, exist_ok=True)
     built = []

@@ -69,6 +69,8 @@ class PackageSource:
     dirs: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
     descriptor: Descriptor | None = None
+    #: Charms the descriptor names that are built from source at package build (name -> folder).
+    charm_sources: dict[str, Path] = field(default_factory=dict)
 
     def where(self, file: str | None = None) -> str:
         """``package/file`` label used in problems."""
@@ -107,6 +109,9 @@ def read_package(path: Path) -> PackageSource:
     path = Path(path)
     if path.is_dir():
         source = _read_dir(path)
+        _find_descriptor(source)
+        _find_charm_sources(source, path)
+        return source
     elif path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
         source = _read_archive(path.name, path, io.BytesIO(path.read_bytes()))
     else:
@@ -268,3 +273,20 @@ def _unwrap(source: PackageSource, file: str, envelope: str, value: Any) -> dict
         return value[0]
     source.add(envelope, "'nst' must be a list of only one element", file)
     return None
+
+
+def _find_charm_sources(source: PackageSource, folder: Path) -> None:
+    """Charms named by a VNFD but not in its folder, whose source is in the repo's charms/."""
+    from osm_locus.charm.build import find_charm_source
+    from osm_locus.package.artifacts import juju_charms
+
+    if source.descriptor is None or source.descriptor.kind != "vnfd":
+        return
+    for _, name in juju_charms(source.descriptor.body):
+        if not name or source.has_nonempty_dir(f"charms/{name}"):
+            continue
+        if source.has_file(f"charms/{name}.charm"):
+            continue
+        found = find_charm_source(name, folder.parent)
+        if found is not None:
+            source.charm_sources[name] = found

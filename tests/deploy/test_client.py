@@ -81,8 +81,16 @@ def test_requests_have_osm_shapes(conn: Connection) -> None:
     assert nsi["nstId"] == result.packages[-1].record_id  # the record _id, not the descriptor id
     vims = {v.id for v in conn.vim_accounts.list()}
     assert nsi["vimAccountId"] in vims
+    by_subnet = {s["id"]: s for s in nsi["netslice-subnet"]}
+    assert by_subnet["cloud"]["additionalParamsForVnf"] == [
+        {
+            "member-vnf-index": "cloud",
+            "additionalParams": {"edge_host": "locus-edge.edge.locus.lab"},
+        }
+    ]
+    assert "additionalParamsForVnf" not in by_subnet["edge"]
     for subnet in nsi["netslice-subnet"]:
-        assert set(subnet) == {"id", "vimAccountId", "vnf"}
+        assert set(subnet) - {"additionalParamsForVnf"} == {"id", "vimAccountId", "vnf"}
         for vnf in subnet["vnf"]:
             assert set(vnf) == {"member-vnf-index", "vimAccountId"} and vnf["vimAccountId"] in vims
     actions = by_path[f"POST /nslcm/v1/ns_instances/{cloud.id}/action"]
@@ -96,7 +104,17 @@ def test_ns_create_scale_heal_bodies(conn: Connection) -> None:
     deploy(conn, "locus_cloud_ns", PACKAGES)
     (create,) = [r for r in sent if r.path_url.endswith("/nslcm/v1/ns_instances_content")]
     ns = body(create)
-    assert set(ns) == {"nsdId", "nsName", "nsDescription", "vimAccountId", "vnf"}
+    assert set(ns) == {
+        "nsdId",
+        "nsName",
+        "nsDescription",
+        "vimAccountId",
+        "vnf",
+        "additionalParamsForVnf",
+    }
+    assert ns["additionalParamsForVnf"] == [
+        {"member-vnf-index": "cloud", "additionalParams": {"edge_host": "edge.locus.invalid"}}
+    ]
     assert ns["vnf"] == [{"member-vnf-index": "cloud", "vimAccountId": ns["vimAccountId"]}]
     (record,) = conn.ns.list()
     op = conn.ns.wait(conn.ns.scale(record.id, "cloud", "cloud-vdu-autoscale"))

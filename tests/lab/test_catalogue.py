@@ -100,12 +100,15 @@ def test_same_message_as_the_cli_validator(lab: LabServer, tmp_path: Path) -> No
     (folder / "cloud_init" / "cloud-init.cfg").write_bytes(
         (PACKAGES / "locus_cloud_vnf" / "cloud_init" / "cloud-init.cfg").read_bytes()
     )
+    (folder / "charms" / "locus-vnf-proxy").mkdir(parents=True)  # a charm folder, as OSM takes
+    (folder / "charms" / "locus-vnf-proxy" / "metadata.yaml").write_text("name: locus-vnf-proxy\n")
     (expected,) = validate_packages([folder]).problems
     data = _tar(
         "locus_cloud_vnf",
         {
             "locus_cloud_vnfd.yaml": text.encode(),
             "cloud_init/cloud-init.cfg": (folder / "cloud_init" / "cloud-init.cfg").read_bytes(),
+            "charms/locus-vnf-proxy/metadata.yaml": b"name: locus-vnf-proxy\n",
         },
     )
     reply = upload(lab.url, login(lab.url), "/vnfpkgm/v1/vnf_packages_content", data)

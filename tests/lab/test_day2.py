@@ -39,9 +39,11 @@ class Runner:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str | None, str, dict[str, Any]]] = []
+        self.fail_next = False
 
     def __call__(self, vnfr: dict[str, Any] | None, primitive: str, params: dict[str, Any]) -> str:
-        if primitive == "explode":
+        if self.fail_next:
+            self.fail_next = False
             raise RuntimeError("exit status 3: upstream not configured")
         self.calls.append((vnfr["member-vnf-index-ref"] if vnfr else None, primitive, params))
         return f"{primitive} ok"
@@ -333,11 +335,24 @@ def test_vertical_scale_needs_new_software_version_and_resizes(
     assert reply.status_code == 422 and "'vnfdId' is a required property" in reply.text
 
 
-def test_action_runs_through_the_primitive_runner(
+def test_day1_and_day2_primitives_run_through_the_primitive_runner(
     lab10: LabServer, runner: Runner, archives: dict[str, bytes]
 ) -> None:
     url, headers = lab10.url, login(lab10.url)
     ns_id = ns_up(url, headers, archives, "locus_cloud_ns", "core-openstack")
+    vnfr = vnfr_of(url, headers, ns_id)
+    # Day-1: the VNFD's initial-config-primitives, in seq order, placeholders resolved
+    day1 = [
+        ("cloud", "config", {"ssh-hostname": vnfr["ip-address"], "ssh-username": "ubuntu"}),
+        ("cloud", "configure-upstream", {"edge-host": "edge.test", "edge-port": "8080"}),
+    ]
+    assert runner.calls == day1
+    ops = requests.get(f"{url}/nslcm/v1/ns_lcm_op_occs", headers=headers, timeout=10).json()
+    (inst,) = [o for o in ops if o["lcmOperationType"] == "instantiate"]
+    assert [(p["primitive"], p["output"]) for p in inst["day1Primitives"]] == [
+        ("config", "config ok"),
+        ("configure-upstream", "configure-upstream ok"),
+    ]
     body = {
         "member_vnf_index": "cloud",
         "primitive": "configure-upstream",
@@ -348,11 +363,32 @@ def test_action_runs_through_the_primitive_runner(
     assert (
         done["operationState"] == "COMPLETED" and done["detailedStatus"] == "configure-upstream ok"
     )
-    assert runner.calls == [("cloud", "configure-upstream", body["primitive_params"])]
-    body["primitive"] = "explode"
+    assert runner.calls[2:] == [("cloud", "configure-upstream", body["primitive_params"])]
+    body = {"member_vnf_index": "cloud", "primitive": "restart-service", "primitive_params": {}}
+    runner.fail_next = True
     op = post(url, headers, f"/nslcm/v1/ns_instances/{ns_id}/action", body).json()["id"]
     failed = wait_for(url, headers, f"/nslcm/v1/ns_lcm_op_occs/{op}")
     assert failed["operationState"] == "FAILED"
     assert failed["errorMessage"] == (
-        "Error executing primitive explode: exit status 3: upstream not configured"
+        "Error executing primitive restart-service: exit status 3: upstream not configured"
+    )
+    body["primitive"] = "not-a-primitive"
+    reply = post(url, headers, f"/nslcm/v1/ns_instances/{ns_id}/action", body)
+    assert reply.status_code == 422
+    assert "Invalid primitive 'not-a-primitive' is not present at vnfd:day1-2" in reply.text
+
+
+def test_day1_parameter_missing_fails_the_instantiation(
+    lab10: LabServer, archives: dict[str, bytes]
+) -> None:
+    url, headers = lab10.url, login(lab10.url)
+    ids = onboard_all(url, headers, archives)
+    reply = create(
+        url, headers, ids["locus_cloud_ns"], "x", vims(url, headers)["core-openstack"], day1=False
+    )
+    op = wait_op(url, headers, reply.json()["nslcmop_id"])
+    assert op["operationState"] == "FAILED"
+    assert op["errorMessage"] == (
+        "Parameter 'edge_host' needed to execute primitive 'configure-upstream' of VNF cloud "
+        "not provided (additionalParamsForVnf)"
     )

@@ -15,6 +15,10 @@ def wait_nsi_op(url: str, headers: dict[str, str], op: str) -> dict[str, Any]:
     return wait_for(url, headers, f"/nsilcm/v1/nsi_lcm_op_occs/{op}")
 
 
+#: The cloud VNF's Day-1 configure-upstream takes <edge_host> from additionalParamsForVnf.
+DAY1_CLOUD = {"member-vnf-index": "cloud", "additionalParams": {"edge_host": "edge.test"}}
+
+
 def create_slice(
     url: str, headers: dict[str, str], nst: str, name: str, vim: dict[str, str]
 ) -> requests.Response:
@@ -27,7 +31,11 @@ def create_slice(
             "nsiName": name,
             "vimAccountId": vim["core-openstack"],
             "netslice-subnet": [
-                {"id": "cloud", "vimAccountId": vim["core-openstack"]},
+                {
+                    "id": "cloud",
+                    "vimAccountId": vim["core-openstack"],
+                    "additionalParamsForVnf": [DAY1_CLOUD],
+                },
                 {
                     "id": "edge",
                     "vimAccountId": vim["edge-k8s"],

@@ -26,6 +26,7 @@ def create(
     name: str,
     vim: str,
     vnf: list[dict[str, str]] | None = None,
+    day1: bool = True,
 ) -> requests.Response:
     body: dict[str, Any] = {
         "nsdId": nsd,
@@ -35,6 +36,10 @@ def create(
     }
     if vnf:
         body["vnf"] = vnf
+    if day1:  # the cloud VNF's Day-1 needs <edge_host>; other members ignore it
+        body["additionalParamsForVnf"] = [
+            {"member-vnf-index": "cloud", "additionalParams": {"edge_host": "edge.test"}}
+        ]
     return requests.post(
         f"{url}/nslcm/v1/ns_instances_content", json=body, headers=headers, timeout=10
     )

@@ -102,7 +102,14 @@ def test_responses_validate_against_osm_openapi(
     ns = call(
         "POST",
         "/nslcm/v1/ns_instances_content",
-        json={"nsdId": ids["locus_cloud_ns"], "nsName": "oa", "vimAccountId": core},
+        json={
+            "nsdId": ids["locus_cloud_ns"],
+            "nsName": "oa",
+            "vimAccountId": core,
+            "additionalParamsForVnf": [
+                {"member-vnf-index": "cloud", "additionalParams": {"edge_host": "e.test"}}
+            ],
+        },
         headers=headers,
     ).json()
     call("POST", "/nslcm/v1/ns_instances_content", json={"nsName": "x"}, headers=headers)
@@ -134,7 +141,19 @@ def test_responses_validate_against_osm_openapi(
     nsi = call(
         "POST",
         "/nsilcm/v1/netslice_instances_content",
-        json={"nstId": ids["locus_composite_nst"], "nsiName": "oa", "vimAccountId": core},
+        json={
+            "nstId": ids["locus_composite_nst"],
+            "nsiName": "oa",
+            "vimAccountId": core,
+            "netslice-subnet": [
+                {
+                    "id": "cloud",
+                    "additionalParamsForVnf": [
+                        {"member-vnf-index": "cloud", "additionalParams": {"edge_host": "e.test"}}
+                    ],
+                }
+            ],
+        },
         headers=headers,
     ).json()
     _settle(url, headers, "/nsilcm/v1/nsi_lcm_op_occs/" + nsi["nsilcmop_id"])
