@@ -10,6 +10,7 @@ import yaml
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from osm_locus.lab.catalogue import KINDS, Catalogue, Kind
@@ -242,7 +243,11 @@ def _catalogue_routes(
     @app.post(f"{base}/{resource}_content", name=f"content_{kind.collection}")
     async def onboard(request: Request) -> Response:
         session = session_of(request)
-        record_id = catalogue.upload(kind, session, await request.body(), filename_of(request))
+        body = await request.body()
+        # validation is CPU work: off the event loop, so other clients' calls keep flowing
+        record_id = await run_in_threadpool(
+            catalogue.upload, kind, session, body, filename_of(request)
+        )
         location = f"{api}/{resource}_content/{record_id}"
         return render(request, {"id": record_id}, 201, {"Location": location})
 
@@ -250,7 +255,10 @@ def _catalogue_routes(
     async def revise(request: Request, ref: str) -> Response:
         session = session_of(request)
         record = state.get(kind.collection, ref, session)
-        catalogue.upload(kind, session, await request.body(), filename_of(request), record["_id"])
+        body = await request.body()
+        await run_in_threadpool(
+            catalogue.upload, kind, session, body, filename_of(request), record["_id"]
+        )
         return render(request, None, 204)
 
     @app.get(f"{base}/{resource}/{{ref}}/{content}", name=f"download_{kind.collection}")
@@ -275,7 +283,10 @@ def _catalogue_routes(
     async def upload(request: Request, ref: str) -> Response:
         session = session_of(request)
         record = state.get(kind.collection, ref, session)
-        catalogue.upload(kind, session, await request.body(), filename_of(request), record["_id"])
+        body = await request.body()
+        await run_in_threadpool(
+            catalogue.upload, kind, session, body, filename_of(request), record["_id"]
+        )
         return render(request, None, 204)
 
     for path in (f"{base}/{resource}", f"{base}/{resource}_content"):

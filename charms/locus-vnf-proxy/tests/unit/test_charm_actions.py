@@ -219,7 +219,7 @@ def test_host_key_pinning(fresh: Sshd, key_file: Path, caplog: pytest.LogCapture
     caplog.set_level(logging.WARNING)
     ctx, state = act("verify-ssh-credentials", config(fresh))
     assert "without a pin; set ssh-host-key" in caplog.text
-    stored = next(s for s in state.stored_states if s.name == "_stored")
+    stored = next(s for s in state.stored_states if s.owner_path == "LocusVnfProxyCharm")
     assert stored.content["host_key"] == fresh.host_key
     ctx, _ = act("verify-ssh-credentials", config(fresh, **{"ssh-host-key": fresh.host_key}))
     assert ctx.action_results["verified"] is True
