@@ -12,6 +12,7 @@ from osm_locus.cli.deploy import action, deploy, status, terminate
 from osm_locus.cli.lab import lab
 from osm_locus.cli.package import package
 from osm_locus.cli.place import place
+from osm_locus.cli.smart import smart
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,3 +34,4 @@ main.add_command(action)
 main.add_command(status)
 main.add_command(terminate)
 main.add_command(charm)
+main.add_command(smart)

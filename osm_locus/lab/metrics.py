@@ -3,7 +3,8 @@
 Names and labels are OSM's (``osm_cpu_utilization``, ``osm_average_memory_utilization``; labels
 ``ns_id``, ``vnf_member_index``, ``vdu_name``, ``vim_id``, ``project_id``). Values follow the
 injected load (:mod:`osm_locus.lab.faults`): each instance that is up carries load / instances,
-capped at 100 %. A unit that is down exports nothing, as a dead VM has no metrics.
+capped at 100 %. A unit that is down exports no CPU/memory (a dead VM has none) and
+``osm_vm_status`` 0, as OSM's MON reports a VM's status.
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ class LabCollector(Collector):
         mem = GaugeMetricFamily(
             "osm_average_memory_utilization", "Memory utilization of a VDU (%)", labels=LABELS
         )
+        status = GaugeMetricFamily(
+            "osm_vm_status", "1 when the VDU's VM is ACTIVE, 0 otherwise", labels=LABELS
+        )
         with self.state.lock:
             for vnfr in self.state.table("vnfrs").values():
                 lab = vnfr.get("_lab", {})
@@ -58,6 +62,9 @@ class LabCollector(Collector):
                 project = str(vnfr["_admin"]["projects_read"][0])
                 vim = str(vnfr["vim-account-id"])
                 up = [v for v in vnfr["vdur"] if v["status"] == "ACTIVE"]
+                for vdur in vnfr["vdur"]:
+                    labels = [*base, str(vdur["name"]), vim, project]
+                    status.add_metric(labels, 1.0 if vdur["status"] == "ACTIVE" else 0.0)
                 for vdur in up:
                     unit = vdur["vdu-id-ref"]
                     peers = sum(1 for v in up if v["vdu-id-ref"] == unit)
@@ -77,3 +84,4 @@ class LabCollector(Collector):
                         mem.add_metric(labels, memory_percent(value))
         yield cpu
         yield mem
+        yield status
