@@ -77,3 +77,87 @@ def run(
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
         runner.run(stop)
+
+
+@smart.command()
+@click.argument("ns")
+@click.option("--vnf", "member", required=True, help="member-vnf-index.")
+@click.option("--vdu", "vdu_id", required=True, help="VDU to resize.")
+@click.option(
+    "--prometheus",
+    "prometheus_url",
+    default="http://127.0.0.1:9090",
+    show_default=True,
+)
+@click.option("--window", type=float, default=3600.0, show_default=True, help="Seconds of usage.")
+@click.option("--percentile", type=click.FloatRange(1, 100), default=95.0, show_default=True)
+@click.option(
+    "--target", type=click.FloatRange(5, 100), default=60.0, show_default=True, help="CPU %."
+)
+@click.option("--dry-run", is_flag=True, help="Show the proposal only.")
+@nbi_options
+@fails_cleanly
+def rightsize(
+    ns: str,
+    member: str,
+    vdu_id: str,
+    prometheus_url: str,
+    window: float,
+    percentile: float,
+    target: float,
+    dry_run: bool,
+    **nbi: Any,
+) -> None:
+    """Resize VDU --vdu of NS to the vCPUs its observed CPU use needs (new VNFD revision)."""
+    import time
+
+    from osm_locus.package.source import read_upload
+    from osm_locus.smart.prometheus import Prometheus, PrometheusError
+    from osm_locus.smart.rightsize import RightsizeError, apply, propose_vcpu
+
+    with connection(**nbi) as conn:
+        found = conn.ns.find(ns)
+        if found is None:
+            click.echo(f"error: no NS '{ns}' at {conn.url}", err=True)
+            sys.exit(1)
+        vnf = next((v for v in conn.ns.vnf_instances(found.id) if v.member_index == member), None)
+        if vnf is None:
+            click.echo(f"error: NS {ns} has no VNF {member}", err=True)
+            sys.exit(1)
+        package = read_upload(conn.vnf_packages.content(str(vnf.raw["vnfd-id"])))
+        assert package.descriptor is not None
+        body = package.descriptor.body
+        vdu = next(v for v in body["vdu"] if v["id"] == vdu_id)
+        compute = next(
+            c for c in body["virtual-compute-desc"] if c["id"] == vdu["virtual-compute-desc"]
+        )
+        current = int(compute["virtual-cpu"]["num-virtual-cpu"])
+        query = (
+            f'osm_cpu_utilization{{ns_id="{found.id}", vnf_member_index="{member}", '
+            f'vdu_name=~".*-{vdu_id}-[0-9]+"}}'
+        )
+        try:
+            now = time.time()
+            series = Prometheus(prometheus_url).query_range(
+                query, now - window, now, max(1.0, window / 500)
+            )
+            samples = [v for s in series for _, v in s.points]
+            proposal = propose_vcpu(samples, current, percentile, target)
+        except (PrometheusError, RightsizeError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        click.echo(
+            f"{vdu_id}: p{percentile:g} CPU over {window:g} s with {current} vCPU -> "
+            f"{proposal} vCPU (target {target:g} %)"
+        )
+        if dry_run or proposal == current:
+            return
+        try:
+            done = apply(conn, found.id, member, vdu_id, proposal)
+        except RightsizeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        click.echo(
+            f"resized {done.instances} instance(s) of {vdu_id}: {done.vcpu_before} -> "
+            f"{done.vcpu_after} vCPU, software-version {done.software_version}"
+        )
