@@ -96,12 +96,17 @@ class Runner:
                 if count:
                     instances = int(count[0].value)
                 if policy.predict is not None:
+                    # forecast the total demand, not the per-instance value: a scale operation
+                    # changes the latter by itself and would read as a trend
                     window = policy.predict.window_s
+                    selector = f'ns_id="{ns.id}", vnf_member_index="{policy.member}"'
+                    total = f"({promql}) * count(osm_cpu_utilization{{{selector}}})"
                     series = self.prometheus.query_range(
-                        promql, now - window, now, max(1.0, window / 30)
+                        total, now - window, now, max(1.0, window / 30)
                     )
                     if series:
-                        forecast = linear_forecast(series[0].points, policy.predict.horizon_s)
+                        ahead = linear_forecast(series[0].points, policy.predict.horizon_s)
+                        forecast = None if ahead is None else ahead / max(instances, 1)
             except PrometheusError as exc:
                 log.warning("policy %s: no metric this round: %s", policy.name, exc)
         return Observation(value, forecast, instances, down, in_flight, last_failure)
