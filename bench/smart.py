@@ -63,12 +63,24 @@ def _policy(kind: str) -> dict[str, Any]:
     }
 
 
+def _deployed(conn: Any) -> tuple[Any, Any, dict[str, str]]:
+    """The cloud NS deployed as "bench": (NS, its VNF, auth header for the lab's fault API)."""
+    from osm_locus.deploy import deploy
+
+    deploy(
+        conn, "locus_cloud_ns", Path(__file__).resolve().parent.parent / "packages", name="bench"
+    )
+    ns = conn.ns.find("bench")
+    (vnf,) = conn.ns.vnf_instances(ns.id)
+    conn.vim_accounts.list()  # a fresh token
+    return ns, vnf, {"Authorization": f"Bearer {conn._token}"}
+
+
 def replay(kind: str, load: list[float]) -> dict[str, Any]:
     """One trace under one policy; SLO seconds, instance-hours, actions."""
     import requests
     from prometheus_client.parser import text_string_to_metric_families
 
-    from osm_locus.deploy import deploy
     from osm_locus.lab.app import create_app
     from osm_locus.lab.server import LabServer
     from osm_locus.nbi import Connection
@@ -79,17 +91,7 @@ def replay(kind: str, load: list[float]) -> dict[str, Any]:
 
     policy = Policy.model_validate(_policy(kind))
     with LabServer(create_app(load_lab())) as lab, Connection(lab.url) as conn:
-        deploy(
-            conn,
-            "locus_cloud_ns",
-            Path(__file__).resolve().parent.parent / "packages",
-            name="bench",
-        )
-        ns = conn.ns.find("bench")
-        assert ns is not None
-        (vnf,) = conn.ns.vnf_instances(ns.id)
-        conn.vim_accounts.list()
-        token = {"Authorization": f"Bearer {conn._token}"}
+        ns, vnf, token = _deployed(conn)
         base = lab.url.replace("/osm", "")
 
         history: list[tuple[float, float]] = []
@@ -145,7 +147,6 @@ def _recover(kind: str, fault: str, horizon_s: float = 3600) -> float | None:
     """Simulated seconds from the fault until the VNF runs again (None: not within horizon)."""
     import requests
 
-    from osm_locus.deploy import deploy
     from osm_locus.lab.app import create_app
     from osm_locus.lab.server import LabServer
     from osm_locus.nbi import Connection
@@ -175,17 +176,7 @@ def _recover(kind: str, fault: str, horizon_s: float = 3600) -> float | None:
     )
     clock = [0.0]
     with LabServer(create_app(load_lab())) as lab, Connection(lab.url) as conn:
-        deploy(
-            conn,
-            "locus_cloud_ns",
-            Path(__file__).resolve().parent.parent / "packages",
-            name="bench",
-        )
-        ns = conn.ns.find("bench")
-        assert ns is not None
-        (vnf,) = conn.ns.vnf_instances(ns.id)
-        conn.vim_accounts.list()
-        token = {"Authorization": f"Bearer {conn._token}"}
+        _, vnf, token = _deployed(conn)
         base = lab.url.replace("/osm", "/lab/v1")
         if fault == "killed_vdu":
             requests.post(

@@ -347,19 +347,15 @@ def _ns_routes(
     for verb, handler in (("scale", day2.scale), ("heal", day2.heal), ("update", day2.update)):
         _ns_operation(app, base, verb, handler, session_of)
 
-    @app.post(base + "/ns_instances_content")
-    async def create_ns(request: Request) -> Response:
-        nsr_id, op_id = lifecycle.create_ns(session_of(request), await body_of(request))
-        return render(
-            request,
-            {"id": nsr_id, "nslcmop_id": op_id},
-            201,
-            {"Location": f"/nslcm/v1/ns_instances_content/{nsr_id}"},
-        )
-
-    @app.post(base + "/ns_instances/{ref}/terminate")
-    async def terminate(request: Request, ref: str) -> Response:
-        return render(request, {"id": lifecycle.terminate(session_of(request), ref)}, 202)
+    _instance_routes(
+        app,
+        base,
+        "ns_instances",
+        "nslcmop_id",
+        lifecycle.create_ns,
+        lifecycle.terminate,
+        session_of,
+    )
 
     @app.post(base + "/ns_instances/{ref}/action")
     async def action(request: Request, ref: str) -> Response:
@@ -374,6 +370,33 @@ def _ns_routes(
     _reads(app, state, "nslcmops", f"{base}/ns_lcm_op_occs", session_of)
     for path in ("vnf_instances", "vnfrs"):
         _reads(app, state, "vnfrs", f"{base}/{path}", session_of, lifecycle.public)
+
+
+def _instance_routes(
+    app: FastAPI,
+    base: str,
+    resource: str,
+    op_key: str,
+    create: Callable[[Session, Any], tuple[str, str]],
+    terminate: Callable[[Session, str], str],
+    session_of: SessionOf,
+) -> None:
+    """POST …_content (create + instantiate) and POST …/{id}/terminate of NS or netslices."""
+    api = base.removeprefix(PREFIX)
+
+    @app.post(f"{base}/{resource}_content", name=f"create_{resource}")
+    async def create_instance(request: Request) -> Response:
+        ident, op_id = create(session_of(request), await body_of(request))
+        return render(
+            request,
+            {"id": ident, op_key: op_id},
+            201,
+            {"Location": f"{api}/{resource}_content/{ident}"},
+        )
+
+    @app.post(f"{base}/{resource}/{{ref}}/terminate", name=f"terminate_{resource}")
+    async def terminate_instance(request: Request, ref: str) -> Response:
+        return render(request, {"id": terminate(session_of(request), ref)}, 202)
 
 
 def _ns_operation(
@@ -394,19 +417,15 @@ def _nsi_routes(
 ) -> None:
     base = PREFIX + "/nsilcm/v1"
 
-    @app.post(base + "/netslice_instances_content")
-    async def create_nsi(request: Request) -> Response:
-        nsi_id, op_id = netslices.create(session_of(request), await body_of(request))
-        return render(
-            request,
-            {"id": nsi_id, "nsilcmop_id": op_id},
-            201,
-            {"Location": f"/nsilcm/v1/netslice_instances_content/{nsi_id}"},
-        )
-
-    @app.post(base + "/netslice_instances/{ref}/terminate")
-    async def terminate(request: Request, ref: str) -> Response:
-        return render(request, {"id": netslices.terminate(session_of(request), ref)}, 202)
+    _instance_routes(
+        app,
+        base,
+        "netslice_instances",
+        "nsilcmop_id",
+        netslices.create,
+        netslices.terminate,
+        session_of,
+    )
 
     for path in ("netslice_instances", "netslice_instances_content"):
         _reads(app, state, "nsis", f"{base}/{path}", session_of, delete=netslices.delete)

@@ -191,32 +191,19 @@ class Connection:
         """One authenticated call; a 401 re-logs in once and repeats it. Errors are typed."""
         started = time.perf_counter()
         try:
-            return self._request(
-                method, path, json=json, data=data, headers=headers, params=params
+            return self._authenticated(
+                method, path, {"json": json, "data": data, "headers": headers, "params": params}
             )
         finally:
             self.client_s += time.perf_counter() - started
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        data: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
-    ) -> requests.Response:
+    def _authenticated(self, method: str, path: str, body: dict[str, Any]) -> requests.Response:
         token = self._current_token()
-        reply = self._send(
-            method, path, json=json, data=data, headers=headers, params=params, token=token
-        )
+        reply = self._send(method, path, token=token, **body)
         if reply.status_code == 401:
             log.info("token refused by %s (%s): logging in again", self.url, _detail(reply))
             token = self._current_token(stale=token)
-            reply = self._send(
-                method, path, json=json, data=data, headers=headers, params=params, token=token
-            )
+            reply = self._send(method, path, token=token, **body)
         if reply.status_code >= 400:
             raise self._error(reply, method, path)
         return reply
