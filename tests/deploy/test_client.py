@@ -296,3 +296,51 @@ def test_connection_is_safe_to_share_between_threads(conn: Connection) -> None:
     for thread in threads:
         thread.join()
     assert not errors and conn.logins == 1
+
+
+def test_retries_only_safe_calls_on_5xx() -> None:
+    """GET is retried on 503 (with backoff); POST is not: it may have been executed."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits: dict[str, int] = {"GET": 0, "POST": 0}
+
+    class Flaky(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            hits[self.command] += 1
+            length = int(self.headers.get("Content-Length", 0))
+            self.rfile.read(length)
+            if self.path.endswith("/admin/v1/tokens"):
+                body, status = b'{"id": "t", "expires": 0, "issued_at": 0}', 200
+                hits[self.command] -= 1  # logins are not what is counted
+            elif hits[self.command] <= 2:
+                body, status = (
+                    b'{"code": "SERVICE_UNAVAILABLE", "status": 503, "detail": "busy"}',
+                    503,
+                )
+            else:
+                body, status = b"[]", 200
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        conn = Connection(
+            f"http://127.0.0.1:{server.server_address[1]}/osm", retries=3, backoff=0.01
+        )
+        assert conn.ns.list() == []
+        assert hits["GET"] == 3  # two 503s retried, then the answer
+        with pytest.raises(Exception, match="503 busy"):
+            conn.post("/nslcm/v1/ns_instances_content", {"nsName": "x"})
+        assert hits["POST"] == 1  # never repeated
+    finally:
+        server.shutdown()
