@@ -77,17 +77,11 @@ class Catalogue:
                 f"Error in pyangbind validation: expected a {kind.descriptor} "
                 f"descriptor, found {descriptor.kind}",
             )
+        self._check_conflict(kind, session, descriptor, record_id)  # cheap: before validating
         check_source(source)
         with self.state.lock:
             existing = self.state.get(kind.collection, record_id, session) if record_id else None
-            if descriptor is not None and any(
-                r.get("id") == descriptor.id and r["_id"] != record_id
-                for r in self.state.visible(kind.collection, session)
-            ):
-                raise NbiError(
-                    409,
-                    f"{kind.descriptor} with id '{descriptor.id}' already exists for this project",
-                )
+            self._check_conflict(kind, session, descriptor, record_id)  # again, under the lock
             others = self._catalogue_sources(session, skip=record_id)
             crossref.check([source, *others], external_ok=False, catalogue=True)
             errors = [p for p in source.problems if p.is_error]
@@ -131,6 +125,19 @@ class Catalogue:
             self.state.blobs[record["_id"]] = data
             self._project(kind, record)
             return str(record["_id"])
+
+    def _check_conflict(
+        self, kind: Kind, session: Session, descriptor: Descriptor | None, record_id: str | None
+    ) -> None:
+        """409 when another record of the project has the same descriptor id."""
+        if descriptor is not None and any(
+            r.get("id") == descriptor.id and r["_id"] != record_id
+            for r in self.state.visible(kind.collection, session)
+        ):
+            raise NbiError(
+                409,
+                f"{kind.descriptor} with id '{descriptor.id}' already exists for this project",
+            )
 
     def _check_in_use_change(self, existing: dict[str, Any], body: dict[str, Any]) -> None:
         """OSM's rule for a VNFD with instances: 409 on a structural change.

@@ -58,7 +58,7 @@ def upload(
     return requests.post(
         f"{url}{path}",
         data=data,
-        timeout=30,
+        timeout=120,
         headers={**headers, "Content-Type": "application/gzip", "Content-Filename": name},
     )
 
