@@ -55,7 +55,7 @@ def _policy(kind: str) -> dict[str, Any]:
         }
     return {
         **common,
-        "scale_out_above": 79,
+        "scale_out_above": 80,
         "scale_in_below": 38,
         "for_s": 0,
         "cooldown_s": 30,
