@@ -7,9 +7,7 @@ a run that fails says what it left in OSM, and with ``rollback`` removes what it
 
 from __future__ import annotations
 
-import io
 import logging
-import tarfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +20,7 @@ from osm_locus.nbi import Connection
 from osm_locus.nbi.errors import NbiError
 from osm_locus.nbi.resources import LcmOperation, Packages, VnfInstance
 from osm_locus.package.build import render
-from osm_locus.package.source import PackageSource
+from osm_locus.package.source import PackageSource, read_upload
 from osm_locus.package.validate import validate_sources
 from placement.lab import load_lab
 from placement.model import Lab, Placement, Problem
@@ -159,10 +157,10 @@ def deploy(
                 return result
             _wait(conn, kind, op_id, timeout, say)
             result.state = "READY" if kind == "ns" else "INSTANTIATED"
-        result.functions = functions_of(conn, kind, result.instance_id, problem)
+        result.functions = functions_of(conn, kind, result.instance_id)
         if not result.reused_instance:
             result.wiring = _wire(conn, intent, result.functions, problem, timeout, say)
-            result.functions = functions_of(conn, kind, result.instance_id, problem)
+            result.functions = functions_of(conn, kind, result.instance_id)
     except (NbiError, DeployError) as exc:
         left = _cleanup(conn, run, timeout, say) if rollback else _left(run)
         message = str(exc)
@@ -214,15 +212,8 @@ def _build(chain: list[PackageSource]) -> dict[str, bytes]:
 
 def fingerprint(archive: bytes) -> str | None:
     """The ``checksums.txt`` of a package archive: equal fingerprints, equal content."""
-    try:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            for member in tar.getmembers():
-                if member.name.count("/") == 1 and member.name.endswith("/checksums.txt"):
-                    handle = tar.extractfile(member)
-                    return handle.read().decode() if handle else None
-    except (tarfile.TarError, OSError, UnicodeDecodeError):
-        return None
-    return None
+    checksums = read_upload(archive).files.get("checksums.txt")
+    return checksums.decode(errors="replace") if checksums is not None else None
 
 
 def _proxy(conn: Connection, kind: str) -> Packages:
@@ -330,9 +321,7 @@ def _wait(conn: Connection, kind: str, op_id: str, timeout: float, say: Report) 
     proxy.wait(op_id, timeout, progress)
 
 
-def functions_of(
-    conn: Connection, kind: str, instance_id: str, problem: Problem
-) -> list[FunctionState]:
+def functions_of(conn: Connection, kind: str, instance_id: str) -> list[FunctionState]:
     """Each function of the instance: site, K8s cluster, addresses and states."""
     if kind == "ns":
         ns = conn.ns.get(instance_id)
@@ -348,8 +337,7 @@ def functions_of(
         for vnf in conn.ns.vnf_instances(ns_id):
             fid = f"{subnet}.{vnf.member_index}" if subnet else vnf.member_index
             rows.append(_row(fid, vnf, vims, ns_id, ns_state))
-    known = {f.id for f in problem.functions}
-    return sorted(rows, key=lambda r: (r.function not in known, r.function))
+    return sorted(rows, key=lambda r: r.function)
 
 
 def _row(

@@ -21,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from osm_locus.package.source import PackageSource
-from placement.demand import DemandError, Intent
+from placement.demand import DemandError, Intent, field_errors
 
 INTENT_FILE = "osm-locus/intent.yaml"
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.-]+)\.(ip|site|vim)\}")
@@ -79,10 +79,7 @@ def load_intent(path: Path | None, package: PackageSource | None = None) -> Depl
     try:
         wiring = tuple(Wiring.model_validate(w) for w in wiring_data or [])
     except ValidationError as exc:
-        lines = [
-            f"{origin}: wiring.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
-        ]
-        raise DemandError("\n".join(lines)) from None
+        raise DemandError(field_errors(exc, origin, "wiring.")) from None
     return DeployIntent(intent, wiring, origin, {str(k): dict(v) for k, v in extra.items()})
 
 

@@ -26,6 +26,13 @@ from placement.model import Function, Link, Problem, Resources
 HelmValues = Mapping[tuple[str, str], Mapping[str, Any]]  # (vnfd id, kdu name) -> values
 
 
+def field_errors(exc: ValidationError, source: str, prefix: str = "") -> str:
+    """One ``source: prefix.field.path: message`` line per error of a schema-checked file."""
+    return "\n".join(
+        f"{source}: {prefix}{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()
+    )
+
+
 class DemandError(ValueError):
     """The descriptors do not describe a placeable service (missing VNFD, bad intent, ...)."""
 
@@ -66,8 +73,7 @@ class Intent(_Strict):
         try:
             return cls.model_validate(data or {})
         except ValidationError as exc:
-            lines = [f"{source}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-            raise DemandError("\n".join(lines)) from None
+            raise DemandError(field_errors(exc, source)) from None
 
 
 @dataclass(frozen=True)

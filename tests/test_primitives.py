@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from osm_locus.lab.lifecycle import config_primitives, initial_primitives
 from osm_locus.package.artifacts import juju_charms
+from osm_locus.package.semantics import day12_primitives
 from osm_locus.package.source import read_package
 from tests.conftest import ROOT, SHIPPED
 
@@ -41,7 +41,7 @@ def test_day2_primitives_match_charm_actions(
     package: str, vnfd: dict[str, Any], spec: dict[str, Any]
 ) -> None:
     actions = spec["actions"]
-    for primitive in config_primitives(vnfd):
+    for primitive in day12_primitives(vnfd, "config-primitive"):
         name = primitive["name"]
         assert name in actions, f"{package}: config-primitive {name} is not an action"
         schema = actions[name].get("params") or {}
@@ -62,7 +62,7 @@ def test_day1_primitives_match_charm_actions_and_config(
     package: str, vnfd: dict[str, Any], spec: dict[str, Any]
 ) -> None:
     options = spec["config"]["options"]
-    for primitive in initial_primitives(vnfd):
+    for primitive in day12_primitives(vnfd, "initial-config-primitive"):
         name = primitive["name"]
         given = {p["name"]: p for p in primitive.get("parameter", [])}
         if name == "config":  # OSM sets these as the charm's config

@@ -238,7 +238,6 @@ def action(
 def status(instance: str | None, **nbi: Any) -> None:
     """NS and netslice instances with their states; with INSTANCE, its functions too."""
     from osm_locus.deploy import functions_of
-    from placement.model import Problem
 
     with connection(**nbi) as conn:
         if instance is None:
@@ -251,7 +250,7 @@ def status(instance: str | None, **nbi: Any) -> None:
         if found is None:
             raise NbiError(f"no NS or netslice instance '{instance}' at {conn.url}")
         click.echo(f"{kind} '{found.name}' ({found.id}): {getattr(found, 'state', '')}")
-        show_functions(functions_of(conn, kind, found.id, Problem(found.name, "ns", ())))
+        show_functions(functions_of(conn, kind, found.id))
 
 
 @click.command()

@@ -114,6 +114,7 @@ def rightsize(
     from osm_locus.package.source import read_upload
     from osm_locus.smart.prometheus import Prometheus, PrometheusError
     from osm_locus.smart.rightsize import RightsizeError, apply, propose_vcpu
+    from placement.demand import vdu_resources
 
     with connection(**nbi) as conn:
         found = conn.ns.find(ns)
@@ -126,12 +127,7 @@ def rightsize(
             sys.exit(1)
         package = read_upload(conn.vnf_packages.content(str(vnf.raw["vnfd-id"])))
         assert package.descriptor is not None
-        body = package.descriptor.body
-        vdu = next(v for v in body["vdu"] if v["id"] == vdu_id)
-        compute = next(
-            c for c in body["virtual-compute-desc"] if c["id"] == vdu["virtual-compute-desc"]
-        )
-        current = int(compute["virtual-cpu"]["num-virtual-cpu"])
+        current = int(vdu_resources(package.descriptor.body, vdu_id).vcpu)
         query = (
             f'osm_cpu_utilization{{ns_id="{found.id}", vnf_member_index="{member}", '
             f'vdu_name=~".*-{vdu_id}-[0-9]+"}}'

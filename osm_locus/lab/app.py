@@ -251,16 +251,6 @@ def _catalogue_routes(
         location = f"{api}/{resource}_content/{record_id}"
         return render(request, {"id": record_id}, 201, {"Location": location})
 
-    @app.put(f"{base}/{resource}_content/{{ref}}", name=f"revise_{kind.collection}")
-    async def revise(request: Request, ref: str) -> Response:
-        session = session_of(request)
-        record = state.get(kind.collection, ref, session)
-        body = await request.body()
-        await run_in_threadpool(
-            catalogue.upload, kind, session, body, filename_of(request), record["_id"]
-        )
-        return render(request, None, 204)
-
     @app.get(f"{base}/{resource}/{{ref}}/{content}", name=f"download_{kind.collection}")
     async def download(request: Request, ref: str) -> Response:
         record = state.get(kind.collection, ref, session_of(request))
@@ -279,6 +269,8 @@ def _catalogue_routes(
             request, {"id": record_id}, 201, {"Location": f"{api}/{resource}/{record_id}"}
         )
 
+    # a new revision (…_content/{id}) and the SOL005 second step (…/{id}/package_content) alike
+    @app.put(f"{base}/{resource}_content/{{ref}}", name=f"revise_{kind.collection}")
     @app.put(f"{base}/{resource}/{{ref}}/{content}", name=f"upload_{kind.collection}")
     async def upload(request: Request, ref: str) -> Response:
         session = session_of(request)

@@ -17,6 +17,7 @@ from osm_locus.catalogue import kdu_helm_values
 from osm_locus.lab.errors import NbiError
 from osm_locus.lab.nfvi import CapacityError, Nfvi
 from osm_locus.lab.state import LabState, Session
+from osm_locus.package.semantics import day12_primitives
 from osm_locus.package.source import read_upload
 from placement.demand import kdu_replica_resources, vdu_counts, vdu_resources
 from placement.model import Resources
@@ -206,7 +207,10 @@ class Lifecycle:
             vnfd = self.state.table("vnfds")[vnfr["vnfd-id"]]
             member = vnfr["member-vnf-index-ref"]
             known = {"rw_mgmt_ip": vnfr.get("ip-address") or "", **extra.get(member, {})}
-            for primitive in sorted(initial_primitives(vnfd), key=lambda p: int(p.get("seq", 0))):
+            for primitive in sorted(
+                day12_primitives(vnfd, "initial-config-primitive"),
+                key=lambda p: int(p.get("seq", 0)),
+            ):
                 name = str(primitive.get("name"))
                 params = {}
                 for parameter in primitive.get("parameter", []):
@@ -430,7 +434,7 @@ class Lifecycle:
             vnfd = self.state.table("vnfds")[vnfr["vnfd-id"]]
             if vnfd.get("kdu") and not vnfd.get("vdu"):
                 return  # KDU primitives (helm upgrade, rollback, ...) are the KDU's own
-            names = {str(p.get("name")) for p in config_primitives(vnfd)}
+            names = {str(p.get("name")) for p in day12_primitives(vnfd, "config-primitive")}
             if primitive not in names:
                 raise NbiError(
                     422,
@@ -503,25 +507,3 @@ class Lifecycle:
     def public(record: dict[str, Any]) -> dict[str, Any]:
         """A record without the lab's own bookkeeping."""
         return {k: v for k, v in record.items() if k != "_lab"}
-
-
-def _day1_2(vnfd: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        entry
-        for df in vnfd.get("df", [])
-        for entry in (
-            (df.get("lcm-operations-configuration") or {})
-            .get("operate-vnf-op-config", {})
-            .get("day1-2", [])
-        )
-    ]
-
-
-def initial_primitives(vnfd: dict[str, Any]) -> list[dict[str, Any]]:
-    """The VNFD's Day-1 initial-config-primitives (all day1-2 entries)."""
-    return [p for entry in _day1_2(vnfd) for p in entry.get("initial-config-primitive", [])]
-
-
-def config_primitives(vnfd: dict[str, Any]) -> list[dict[str, Any]]:
-    """The VNFD's Day-2 config-primitives (all day1-2 entries)."""
-    return [p for entry in _day1_2(vnfd) for p in entry.get("config-primitive", [])]

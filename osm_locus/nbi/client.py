@@ -161,7 +161,7 @@ class Connection:
         if token:
             # DELETE on the collection revokes the caller's own token: none in the URL (logs)
             with contextlib.suppress(NbiUnreachableError):
-                self._send("DELETE", "/admin/v1/tokens", token=token)
+                self._send("DELETE", "/admin/v1/tokens", token)
         self.session.close()
 
     def __enter__(self) -> Connection:
@@ -190,23 +190,19 @@ class Connection:
     ) -> requests.Response:
         """One authenticated call; a 401 re-logs in once and repeats it. Errors are typed."""
         started = time.perf_counter()
+        body = {"json": json, "data": data, "params": params}
         try:
-            return self._authenticated(
-                method, path, {"json": json, "data": data, "headers": headers, "params": params}
-            )
+            token = self._current_token()
+            reply = self._send(method, path, token, headers, **body)
+            if reply.status_code == 401:
+                log.info("token refused by %s (%s): logging in again", self.url, _detail(reply))
+                token = self._current_token(stale=token)
+                reply = self._send(method, path, token, headers, **body)
+            if reply.status_code >= 400:
+                raise self._error(reply, method, path)
+            return reply
         finally:
             self.client_s += time.perf_counter() - started
-
-    def _authenticated(self, method: str, path: str, body: dict[str, Any]) -> requests.Response:
-        token = self._current_token()
-        reply = self._send(method, path, token=token, **body)
-        if reply.status_code == 401:
-            log.info("token refused by %s (%s): logging in again", self.url, _detail(reply))
-            token = self._current_token(stale=token)
-            reply = self._send(method, path, token=token, **body)
-        if reply.status_code >= 400:
-            raise self._error(reply, method, path)
-        return reply
 
     def get(self, path: str, **params: str) -> Any:
         """GET ``path`` as JSON."""
@@ -225,13 +221,11 @@ class Connection:
         self,
         method: str,
         path: str,
-        *,
-        json: Any = None,
-        data: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
         token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **body: Any,
     ) -> requests.Response:
+        """One HTTP exchange; ``body``: requests' ``json``, ``data``, ``params``."""
         all_headers = dict(headers or {})
         if token:
             all_headers["Authorization"] = f"Bearer {token}"
@@ -240,12 +234,10 @@ class Connection:
             reply = self.session.request(
                 method,
                 self.url + path,
-                json=json,
-                data=data,
                 headers=all_headers,
-                params=params,
                 timeout=self.timeout,
                 verify=self.verify,
+                **body,
             )
         except requests.exceptions.SSLError:
             raise NbiUnreachableError(

@@ -37,6 +37,18 @@ def sub(container: Any, *keys: str) -> Any:
     return container
 
 
+def day12_primitives(vnfd: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    """Entries of ``kind`` (``config-primitive``, ...) of every day1-2 of every flavour."""
+    return [
+        primitive
+        for _, df in items(vnfd, "df")
+        for _, day12 in items(
+            sub(df, "lcm-operations-configuration", "operate-vnf-op-config"), "day1-2"
+        )
+        for _, primitive in items(day12, kind)
+    ]
+
+
 def unique_ids(body: dict[str, Any], root: str) -> list[Finding]:
     """OSM rejects a list whose entries repeat their ``id`` (or ``name``), at any depth."""
     out: list[Finding] = []
@@ -189,13 +201,7 @@ def _scaling(
     vnfd: dict[str, Any], df_id: str, df: dict[str, Any], vdus: set[str], root: str
 ) -> list[Finding]:
     out: list[Finding] = []
-    primitives = {
-        name
-        for _, day12 in items(
-            sub(df, "lcm-operations-configuration", "operate-vnf-op-config"), "day1-2"
-        )
-        for name, _ in items(day12, "config-primitive")
-    }
+    primitives = {str(p.get("name")) for p in day12_primitives({"df": [df]}, "config-primitive")}
     for sa_id, aspect in items(df, "scaling-aspect"):
         here = f"{root}.df[{df_id}].scaling-aspect[{sa_id}]"
         for delta_id, delta in items(sub(aspect, "aspect-delta-details"), "deltas"):

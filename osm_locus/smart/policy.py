@@ -33,6 +33,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from placement.demand import field_errors
+
 
 class PolicyError(ValueError):
     """A policy file that cannot be used."""
@@ -104,8 +106,7 @@ def load_policies(path: Path) -> PolicySet:
     try:
         policies = PolicySet.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{path}: {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise PolicyError("\n".join(lines)) from None
+        raise PolicyError(field_errors(exc, str(path))) from None
     names = [p.name for p in policies.policies]
     if len(names) != len(set(names)):
         raise PolicyError(f"{path}: policy names must be unique")

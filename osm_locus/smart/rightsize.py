@@ -15,7 +15,6 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import yaml
@@ -25,6 +24,7 @@ from osm_locus.nbi.errors import NbiError
 from osm_locus.package.build import render
 from osm_locus.package.source import read_upload
 from osm_locus.package.validate import check_source
+from placement.demand import vdu_resources
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def apply(
     before = conn.vnf_packages.content(vnfd_id)
     old = read_upload(before)
     assert old.descriptor is not None
-    old_vcpu = _vcpu(old.descriptor.body, vdu_id)
+    old_vcpu = int(vdu_resources(old.descriptor.body, vdu_id).vcpu)
     revised, version = revise_package(before, vdu_id, vcpu)
     conn.vnf_packages.revise(vnfd_id, revised, f"{old.name}.tar.gz")
     indexes = [int(u["count-index"]) for u in vnf.units if u.get("vdu-id-ref") == vdu_id]
@@ -147,10 +147,3 @@ def apply(
             f"{old_vcpu} vCPU ({len(done)} instance(s) scaled back)"
         ) from exc
     return Resized(vdu_id, old_vcpu, vcpu, version, len(indexes))
-
-
-def _vcpu(vnfd: dict[str, Any], vdu_id: str) -> int:
-    vdus = {v["id"]: v for v in vnfd.get("vdu", [])}
-    computes = {c["id"]: c for c in vnfd.get("virtual-compute-desc", [])}
-    compute = computes[vdus[vdu_id]["virtual-compute-desc"]]
-    return int(compute["virtual-cpu"]["num-virtual-cpu"])

@@ -89,17 +89,14 @@ class Runner:
             try:
                 samples = self.prometheus.query(promql)
                 value = samples[0].value if samples else None
-                count = self.prometheus.query(
-                    f'count(osm_cpu_utilization{{ns_id="{ns.id}", '
-                    f'vnf_member_index="{policy.member}"}})'
-                )
+                selector = f'ns_id="{ns.id}", vnf_member_index="{policy.member}"'
+                count = self.prometheus.query(f"count(osm_cpu_utilization{{{selector}}})")
                 if count:
                     instances = int(count[0].value)
                 if policy.predict is not None:
                     # forecast the total demand, not the per-instance value: a scale operation
                     # changes the latter by itself and would read as a trend
                     window = policy.predict.window_s
-                    selector = f'ns_id="{ns.id}", vnf_member_index="{policy.member}"'
                     total = f"({promql}) * count(osm_cpu_utilization{{{selector}}})"
                     series = self.prometheus.query_range(
                         total, now - window, now, max(1.0, window / 30)
