@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
 
-from placement import explain
+from placement import explain, lagrange
 from placement.candidates import candidate_sites
 from placement.greedy import first_fit
 from placement.model import RESOURCES, InfeasibleError, Lab, Placement, Problem
@@ -34,6 +34,21 @@ MAX_PAIR_VARIABLES = 400_000
 #: Above this many nonzeros HiGHS's presolve finds nothing to remove in these models but takes
 #: about half of a 60 s budget (measured at 1000x100: 34 s, "Not reduced"): skip it.
 PRESOLVE_MAX_NONZEROS = 1_000_000
+#: Above this many (function, site) variables a one-stage objective of per-function terms is
+#: solved by a Lagrangian bound and restricted MILPs (see ``_solve_restricted``): on 1000 functions
+#: x 100 sites the full model's root LP alone takes most of a minute.
+RESTRICT_ABOVE_VARIABLES = 2_000
+#: Per-function terms: what a (function, site) pair adds, the form the Lagrangian relaxation needs.
+SEPARABLE_TERMS = frozenset({"cost", "edge", "moves"})
+#: Share of the time limit column generation may take (it converges in ~3 s at 1000x100).
+DUAL_SHARE = 0.25
+#: Relative gap at which a placement counts as optimal (HiGHS's default mip_rel_gap).
+GAP_TOLERANCE = 1e-4
+#: Seconds kept back from HiGHS's time limit for reading and checking its answer, so that the
+#: whole call returns within ``time_limit`` (HiGHS itself stops a few ms after its limit).
+RESERVE = 0.2
+#: Shortest time limit handed to HiGHS.
+MIN_SLICE = 0.1
 
 
 @dataclass
@@ -98,6 +113,20 @@ def solve(
     candidates = candidate_sites(problem, lab)
     if any(not sites for sites in candidates.values()):
         raise infeasible()
+    size = sum(len(sites) for sites in candidates.values())
+    if (
+        len(obj.stages) == 1
+        and obj.terms <= SEPARABLE_TERMS
+        and (
+            formulation == "restricted"
+            or (formulation == "auto" and size > RESTRICT_ABOVE_VARIABLES)
+        )
+    ):
+        return _solve_restricted(
+            problem, lab, candidates, obj, time_limit, current, warm_start, infeasible, start
+        )
+    if formulation == "restricted":
+        formulation = "auto"
     model, var = _build(problem, lab, candidates, obj, formulation)
     highs = _highs(model)
     incumbent = first_fit(problem, lab) if warm_start else None
@@ -108,8 +137,7 @@ def solve(
         highs.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
         if incumbent is not None:
             _set_start(highs, var, incumbent, len(model.lower), problem, lab)
-        remaining = max(0.1, time_limit - (time.perf_counter() - start))
-        highs.setOptionValue("time_limit", remaining)
+        highs.setOptionValue("time_limit", _remaining(start, time_limit))
         highs.run()
         status_code = highs.getModelStatus()
         info = highs.getInfo()
@@ -143,6 +171,146 @@ def solve(
         status=status,
         formulation=var.formulation,
         notes=notes,
+    )
+
+
+def _solve_restricted(
+    problem: Problem,
+    lab: Lab,
+    candidates: dict[str, list[str]],
+    obj: Objective,
+    time_limit: float,
+    current: Mapping[str, str] | None,
+    warm_start: bool,
+    infeasible: Callable[[], InfeasibleError],
+    start: float,
+) -> Placement:
+    """Large placements: a bound from the Lagrangian dual, the placement from small MILPs.
+
+    Column generation (placement.lagrange) gives a valid lower bound and a pool of sites per
+    function (those its columns use). The LP over that pool picks, per function, the few sites an
+    optimum uses (its support, about one site); the MILP over the support, the greedy placement's
+    site and the sites with the best reduced costs is small enough for HiGHS's heuristics to find
+    near-optimal placements fast. While time remains and the gap to the bound is open, more sites
+    per function are let in; once every candidate is in, the MILP is the full model. The gap is
+    always against the global bound.
+    """
+    weights = dict(obj.stages[0])
+    pairs = [(fid, s) for fid, sites in candidates.items() for s in sites]
+    unit = _unit_costs(problem, lab, pairs, weights, current)
+    relaxed = lagrange.labelling(problem, lab, unit)
+    found = lagrange.dual(relaxed, time_limit=DUAL_SHARE * time_limit)
+    if not math.isfinite(found.bound):
+        raise infeasible()
+    incumbent = first_fit(problem, lab) if warm_start else None
+    pool = {fid: {incumbent[fid]} if incumbent else set() for fid in candidates}
+    for _, sites in found.columns:
+        for i, site in enumerate(sites):
+            pool[relaxed.functions[i]].add(relaxed.sites[site])
+    ranked = _ranked_by_lp(problem, lab, candidates, pool, obj, weights, current)
+    notes = [
+        f"bound from the Lagrangian dual of the capacities ({found.iterations} rounds of column "
+        f"generation, {len(found.columns)} labellings in the master"
+        + (f", {relaxed.dropped} links closing cycles relaxed)" if relaxed.dropped else ")")
+    ]
+    value, bound, status, width = math.inf, found.bound, "optimal", 1
+    while True:
+        chosen = {
+            fid: [
+                s
+                for s in candidates[fid]
+                if s in set(support + ranked_fid[:width]) or (incumbent and incumbent[fid] == s)
+            ]
+            for fid, (support, ranked_fid) in ranked.items()
+        }
+        whole = all(len(chosen[fid]) == len(candidates[fid]) for fid in candidates)
+        model, var = _build(problem, lab, chosen, obj, "auto")
+        highs = _highs(model)
+        costs = _stage_costs(problem, lab, var, weights, current, len(model.lower))
+        highs.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
+        if incumbent is not None:
+            _set_start(highs, var, incumbent, len(model.lower), problem, lab)
+        highs.setOptionValue("time_limit", _remaining(start, time_limit))
+        highs.run()
+        info = highs.getInfo()
+        model_status = highs.getModelStatus()
+        if info.primal_solution_status == 2 and info.objective_function_value < value:
+            incumbent, value = _assignment(highs, var), float(info.objective_function_value)
+        if whole and model_status == highspy.HighsModelStatus.kInfeasible:
+            raise infeasible()
+        if whole:
+            bound = max(bound, float(info.mip_dual_bound))
+        chosen_pairs = sum(len(sites) for sites in chosen.values())
+        notes.append(
+            f"MILP over {chosen_pairs} of {len(pairs)} (function, site) pairs: "
+            + highs.modelStatusToString(model_status).lower()
+        )
+        out_of_time = _remaining(start, time_limit) <= MIN_SLICE
+        closed = math.isfinite(value) and value - bound <= GAP_TOLERANCE * max(1.0, abs(value))
+        if whole or out_of_time or closed:
+            status = "optimal" if closed else highs.modelStatusToString(model_status)
+            break
+        width *= 2
+    if incumbent is None:
+        raise TimeoutError(f"no feasible placement found within {time_limit:g} s")
+    terms = evaluate(problem, lab, incumbent, current)
+    objective = sum(w * terms[n] for n, w in weights.items())
+    gap = max(0.0, (objective - bound) / max(abs(objective), 1e-9))
+    return Placement(
+        assignment=incumbent,
+        objective=objective,
+        terms=terms,
+        proven_optimal=gap <= GAP_TOLERANCE,
+        gap=0.0 if gap <= GAP_TOLERANCE else gap,
+        bound=bound,
+        seconds=time.perf_counter() - start,
+        status=status,
+        formulation="lagrangian+restricted",
+        notes=notes,
+    )
+
+
+def _ranked_by_lp(
+    problem: Problem,
+    lab: Lab,
+    candidates: dict[str, list[str]],
+    pool: dict[str, set[str]],
+    obj: Objective,
+    weights: dict[str, float],
+    current: Mapping[str, str] | None,
+) -> dict[str, tuple[list[str], list[str]]]:
+    """Per function: the sites the LP over ``pool`` uses, and all candidates best-first.
+
+    Pool sites are ranked by the LP's reduced costs, then the others by their own cost.
+    """
+    chosen = {fid: [s for s in candidates[fid] if s in pool[fid]] for fid in candidates}
+    model, var = _build(problem, lab, chosen, obj, "neighbourhood")
+    highs = _highs(model)
+    costs = _stage_costs(problem, lab, var, weights, current, len(model.lower))
+    highs.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
+    n = len(model.lower)
+    highs.changeColsIntegrality(
+        n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kContinuous)
+    )
+    highs.run()
+    solution = highs.getSolution()
+    values, reduced = np.asarray(solution.col_value), np.asarray(solution.col_dual)
+    own = _unit_costs(
+        problem, lab, [(f, s) for f in candidates for s in candidates[f]], weights, current
+    )
+    out = {}
+    for fid, sites in candidates.items():
+        inside = sorted(chosen[fid], key=lambda s: reduced[var.x[fid, s]])
+        outside = sorted((s for s in sites if s not in pool[fid]), key=lambda s: own[fid, s])
+        support = [s for s in chosen[fid] if values[var.x[fid, s]] > 1e-6]
+        out[fid] = (support, inside + outside)
+    return out
+
+
+def _remaining(start: float, time_limit: float) -> float:
+    """Seconds HiGHS may still use of ``time_limit`` counted from ``start``."""
+    return max(
+        MIN_SLICE, time_limit - (time.perf_counter() - start) - min(RESERVE, time_limit / 10)
     )
 
 
@@ -304,23 +472,35 @@ def _stage_costs(
     ncols: int,
 ) -> np.ndarray:
     costs = np.zeros(ncols)
-    sites = {s.name: s for s in lab.sites}
-    current = current or {}
-    for f in problem.functions:
-        for s in sites:
-            col = var.x.get((f.id, s))
-            if col is None:
-                continue
-            value = weights.get("cost", 0.0) * f.demand.price(sites[s].price)
-            if sites[s].tier == "edge":
-                value += weights.get("edge", 0.0) * f.demand.vcpu
-            if f.id in current and current[f.id] != s:
-                value += weights.get("moves", 0.0)
-            costs[col] = value
+    for (fid, site), value in _unit_costs(problem, lab, var.x, weights, current).items():
+        costs[var.x[fid, site]] = value
     site_weight = weights.get("consolidate", 0.0) - weights.get("spread", 0.0)
     for col in var.used.values():
         costs[col] = site_weight
     return costs
+
+
+def _unit_costs(
+    problem: Problem,
+    lab: Lab,
+    pairs: Iterable[tuple[str, str]],
+    weights: Mapping[str, float],
+    current: Mapping[str, str] | None,
+) -> dict[tuple[str, str], float]:
+    """What putting function f on site s adds to the weighted cost, edge and moves terms."""
+    sites = {s.name: s for s in lab.sites}
+    functions = {f.id: f for f in problem.functions}
+    current = current or {}
+    out = {}
+    for fid, name in pairs:
+        f, site = functions[fid], sites[name]
+        value = weights.get("cost", 0.0) * f.demand.price(site.price)
+        if site.tier == "edge":
+            value += weights.get("edge", 0.0) * f.demand.vcpu
+        if fid in current and current[fid] != name:
+            value += weights.get("moves", 0.0)
+        out[fid, name] = value
+    return out
 
 
 def _set_start(

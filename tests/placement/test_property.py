@@ -87,7 +87,7 @@ def brute_force(problem: Problem, lab: Lab, objective: Objective) -> tuple[float
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instances(), st.sampled_from(["auto", "neighbourhood"]))
+@given(instances(), st.sampled_from(["auto", "neighbourhood", "restricted"]))
 def test_solver_is_valid_and_optimal(case: tuple[Problem, Lab, str], formulation: str) -> None:
     problem, lab, spec = case
     objective = Objective.parse(spec)
