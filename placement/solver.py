@@ -207,7 +207,7 @@ def _solve_restricted(
     for _, sites in found.columns:
         for i, site in enumerate(sites):
             pool[relaxed.functions[i]].add(relaxed.sites[site])
-    ranked = _ranked_by_lp(problem, lab, candidates, pool, obj, weights, current)
+    ranked = _ranked_by_lp(problem, lab, pool, unit, obj, current, _remaining(start, time_limit))
     notes = [
         f"bound from the Lagrangian dual of the capacities ({found.iterations} rounds of column "
         f"generation, {len(found.columns)} labellings in the master"
@@ -273,35 +273,39 @@ def _solve_restricted(
 def _ranked_by_lp(
     problem: Problem,
     lab: Lab,
-    candidates: dict[str, list[str]],
     pool: dict[str, set[str]],
+    unit: Mapping[tuple[str, str], float],
     obj: Objective,
-    weights: dict[str, float],
     current: Mapping[str, str] | None,
+    time_limit: float,
 ) -> dict[str, tuple[list[str], list[str]]]:
     """Per function: the sites the LP over ``pool`` uses, and all candidates best-first.
 
-    Pool sites are ranked by the LP's reduced costs, then the others by their own cost.
+    Pool sites are ranked by the LP's reduced costs, then the others by their own cost
+    (``unit``, which has every candidate). Without an LP optimum in time, all by own cost.
     """
-    chosen = {fid: [s for s in candidates[fid] if s in pool[fid]] for fid in candidates}
+    candidates: dict[str, list[str]] = {fid: [] for fid in pool}
+    for fid, site in unit:
+        candidates[fid].append(site)
+    chosen = {fid: [s for s in sites if s in pool[fid]] for fid, sites in candidates.items()}
     model, var = _build(problem, lab, chosen, obj, "neighbourhood")
     highs = _highs(model)
-    costs = _stage_costs(problem, lab, var, weights, current, len(model.lower))
+    costs = _stage_costs(problem, lab, var, dict(obj.stages[0]), current, len(model.lower))
     highs.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
     n = len(model.lower)
     highs.changeColsIntegrality(
         n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kContinuous)
     )
+    highs.setOptionValue("time_limit", time_limit)
     highs.run()
+    solved = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
     solution = highs.getSolution()
-    values, reduced = np.asarray(solution.col_value), np.asarray(solution.col_dual)
-    own = _unit_costs(
-        problem, lab, [(f, s) for f in candidates for s in candidates[f]], weights, current
-    )
+    values = np.asarray(solution.col_value) if solved else np.zeros(n)
+    reduced = np.asarray(solution.col_dual) if solved else costs
     out = {}
     for fid, sites in candidates.items():
         inside = sorted(chosen[fid], key=lambda s: reduced[var.x[fid, s]])
-        outside = sorted((s for s in sites if s not in pool[fid]), key=lambda s: own[fid, s])
+        outside = sorted((s for s in sites if s not in pool[fid]), key=lambda s: unit[fid, s])
         support = [s for s in chosen[fid] if values[var.x[fid, s]] > 1e-6]
         out[fid] = (support, inside + outside)
     return out

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from placement import lagrange
+from placement import lagrange, solver
 from placement.candidates import candidate_sites
 from placement.check import violations
 from placement.greedy import first_fit
@@ -130,3 +130,23 @@ def test_large_chain_goes_through_the_bound_and_restricted_milps() -> None:
     assert result.objective <= evaluate(problem, lab, greedy)["cost"] + 1e-9
     assert result.terms["cost"] == pytest.approx(result.objective)
     assert any("Lagrangian" in note for note in result.notes)
+
+
+def test_without_column_generation_or_greedy_the_widening_still_finds_the_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sites = tuple(
+        Site(f"s{i}", "openstack", "core", Resources(4, 8, 100), Resources(0.1 * (i + 1), 0, 0))
+        for i in range(3)
+    )
+    functions = tuple(Function(f"f{i}", "v", "vm", Resources(4, 4, 0), str(i)) for i in range(2))
+    problem, lab = Problem("two", "ns", functions), Lab("two", sites, {})
+    monkeypatch.setattr(solver, "DUAL_SHARE", 0.0)  # bound from the zero prices only
+    # Its one column puts both on s0, which holds one: the LP over that pool is infeasible.
+    result = solve(problem, lab, "cost", formulation="restricted", warm_start=False)
+    assert result.assignment == {"f0": "s0", "f1": "s1"} or result.assignment == {
+        "f0": "s1",
+        "f1": "s0",
+    }
+    assert result.proven_optimal
+    assert len([n for n in result.notes if n.startswith("MILP over")]) >= 2
