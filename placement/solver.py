@@ -9,6 +9,10 @@ would create too many variables (large chains), each link becomes neighbourhood 
 shorter), which is exact on integers and much smaller. Capacities, (anti-)affinity and the
 site-usage terms are ordinary rows. A greedy first-fit warm-starts the search; lexicographic
 objectives are solved stage by stage, each stage's optimum becoming a constraint of the next.
+
+Large models with a one-stage objective of per-function terms take another road
+(``_solve_restricted``): a bound from the Lagrangian dual of the capacities (placement.lagrange)
+and the placement from MILPs over the few sites per function that the relaxation points at.
 """
 
 from __future__ import annotations
@@ -103,6 +107,8 @@ def solve(
     """Optimal (or best within ``time_limit``) placement; raises InfeasibleError with reasons.
 
     ``explain_infeasible=False`` skips the (costlier) diagnosis: the error then has no reasons.
+    ``formulation``: ``auto``, ``pairs`` or ``neighbourhood`` (links of the exact MILP), or
+    ``restricted`` (Lagrangian bound and restricted MILPs, when the objective allows it).
     """
 
     def infeasible() -> InfeasibleError:
@@ -215,21 +221,14 @@ def _solve_restricted(
     ]
     value, bound, status, width = math.inf, found.bound, "optimal", 1
     while True:
-        chosen = {
-            fid: [
-                s
-                for s in candidates[fid]
-                if s in set(support + ranked_fid[:width]) or (incumbent and incumbent[fid] == s)
-            ]
-            for fid, (support, ranked_fid) in ranked.items()
-        }
+        chosen = {}
+        for fid, (support, best_first) in ranked.items():
+            keep = {*support, *best_first[:width], *([incumbent[fid]] if incumbent else [])}
+            chosen[fid] = [s for s in candidates[fid] if s in keep]
         whole = all(len(chosen[fid]) == len(candidates[fid]) for fid in candidates)
-        model, var = _build(problem, lab, chosen, obj, "auto")
-        highs = _highs(model)
-        costs = _stage_costs(problem, lab, var, weights, current, len(model.lower))
-        highs.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
+        highs, var, costs = _priced(problem, lab, chosen, obj, "auto", current)
         if incumbent is not None:
-            _set_start(highs, var, incumbent, len(model.lower), problem, lab)
+            _set_start(highs, var, incumbent, len(costs), problem, lab)
         highs.setOptionValue("time_limit", _remaining(start, time_limit))
         highs.run()
         info = highs.getInfo()
@@ -270,6 +269,22 @@ def _solve_restricted(
     )
 
 
+def _priced(
+    problem: Problem,
+    lab: Lab,
+    candidates: dict[str, list[str]],
+    obj: Objective,
+    formulation: str,
+    current: Mapping[str, str] | None,
+) -> tuple[highspy.Highs, _Vars, np.ndarray]:
+    """The MILP over ``candidates`` with the (one-stage) objective's costs, and those costs."""
+    model, var = _build(problem, lab, candidates, obj, formulation)
+    highs = _highs(model)
+    costs = _stage_costs(problem, lab, var, dict(obj.stages[0]), current, len(model.lower))
+    highs.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
+    return highs, var, costs
+
+
 def _ranked_by_lp(
     problem: Problem,
     lab: Lab,
@@ -288,11 +303,8 @@ def _ranked_by_lp(
     for fid, site in unit:
         candidates[fid].append(site)
     chosen = {fid: [s for s in sites if s in pool[fid]] for fid, sites in candidates.items()}
-    model, var = _build(problem, lab, chosen, obj, "neighbourhood")
-    highs = _highs(model)
-    costs = _stage_costs(problem, lab, var, dict(obj.stages[0]), current, len(model.lower))
-    highs.changeColsCost(len(costs), np.arange(len(costs), dtype=np.int32), costs)
-    n = len(model.lower)
+    highs, var, costs = _priced(problem, lab, chosen, obj, "neighbourhood", current)
+    n = len(costs)
     highs.changeColsIntegrality(
         n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kContinuous)
     )
