@@ -52,7 +52,8 @@ def labelling(problem: Problem, lab: Lab, costs: Mapping[tuple[str, str], float]
     for (fid, name), value in costs.items():
         cost[fat[fid], at[name]] = value
     demand = np.array([[f.demand.get(r) for r in RESOURCES] for f in problem.functions])
-    capacity = np.array([[s.free.get(r) for r in RESOURCES] for s in lab.sites])
+    # An over-committed site (used > capacity) has no candidates, so its row only asks 0 <= free.
+    capacity = np.array([[max(0.0, s.free.get(r)) for r in RESOURCES] for s in lab.sites])
     latency = np.full((len(names), len(names)), np.inf)
     jitter = np.full((len(names), len(names)), np.inf)
     for pair, (lat, jit) in lab.latency.items():

@@ -99,6 +99,32 @@ def test_a_link_closing_a_cycle_is_relaxed_and_the_bound_stays_valid() -> None:
     assert result.objective == pytest.approx(solve(problem, lab, "cost").objective)
 
 
+def test_an_over_committed_site_does_not_inflate_the_bound() -> None:
+    problem, lab = chain_instance(12, 5, seed=3)
+    full = lab.sites[-1]
+    lab = lab.with_sites(
+        (
+            *lab.sites[:-1],
+            Site(
+                full.name,
+                full.type,
+                full.tier,
+                full.capacity,
+                full.price,
+                used=full.capacity.scaled(1.2),
+                k8s_cluster=full.k8s_cluster,
+            ),
+        )
+    )
+    exact = solve(problem, lab, "cost", formulation="pairs")
+    found = lagrange.dual(lagrange.labelling(problem, lab, _costs(problem, lab)), 10.0)
+    assert found.bound <= exact.objective + 1e-7
+    assert found.bound - 1e-7 <= found.master <= found.bound + 1e-3 * found.master  # converged
+    result = solve(problem, lab, "cost", formulation="restricted")
+    assert result.proven_optimal
+    assert result.objective == pytest.approx(exact.objective, rel=1e-4)
+
+
 def test_relaxation_without_any_allowed_pair_means_infeasible() -> None:
     problem, lab = _triangle()
     slow = Lab(
