@@ -54,15 +54,6 @@ def labelling(problem: Problem, lab: Lab, costs: Mapping[tuple[str, str], float]
     demand = np.array([[f.demand.get(r) for r in RESOURCES] for f in problem.functions])
     # An over-committed site (used > capacity) has no candidates, so its row only asks 0 <= free.
     capacity = np.array([[max(0.0, s.free.get(r)) for r in RESOURCES] for s in lab.sites])
-    latency = np.full((len(names), len(names)), np.inf)
-    jitter = np.full((len(names), len(names)), np.inf)
-    for pair, (lat, jit) in lab.latency.items():
-        one, two = sorted(pair)
-        if one in at and two in at:
-            latency[at[one], at[two]] = latency[at[two], at[one]] = lat
-            jitter[at[one], at[two]] = jitter[at[two], at[one]] = jit
-    for i, site in enumerate(lab.sites):
-        latency[i, i], jitter[i, i] = site.intra_latency_ms, 0.0
     # Spanning forest of the link graph (union-find); a link closing a cycle is left out.
     root = list(range(len(fids)))
 
@@ -82,13 +73,10 @@ def labelling(problem: Problem, lab: Lab, costs: Mapping[tuple[str, str], float]
             continue
         root[find(a)] = find(b)
         key = (link.max_latency_ms, link.max_jitter_ms)
-        if key not in masks:
-            ok = np.isfinite(latency)
-            if link.max_latency_ms is not None:
-                ok &= latency <= link.max_latency_ms + 1e-9
-            if link.max_jitter_ms is not None:
-                ok &= jitter <= link.max_jitter_ms + 1e-9
-            masks[key] = np.where(ok, 0.0, np.inf)
+        if key not in masks:  # one site x site table per distinct bound
+            masks[key] = np.array(
+                [[0.0 if link.allows(lab.link(x, y)) else np.inf for y in names] for x in names]
+            )
         adjacency[a].append((b, masks[key]))
         adjacency[b].append((a, masks[key]))  # symmetric: latency and jitter are
     parent = np.full(len(fids), -1)
