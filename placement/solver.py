@@ -459,6 +459,9 @@ def _highs(model: _Model) -> highspy.Highs:
     # it, 50x20 chains prove optimal in 1.2-1.4 s median instead of ~3 s (7 seeds), and the
     # 1000x100 restricted MILPs end closer to the bound (0.23 % instead of 0.33 %).
     highs.setOptionValue("presolve", "off")
+    # Trust pseudo-costs after 2 strong-branching probes instead of 8: same median, shorter tail
+    # (50x20 seeds 0-5,7: 9.9 s in all instead of 16.9 s; seed 2 3.0 s instead of 9.4 s).
+    highs.setOptionValue("mip_pscost_minreliable", 2)
     lp = highspy.HighsLp()
     lp.num_col_ = len(model.lower)
     lp.num_row_ = len(model.row_lower)
