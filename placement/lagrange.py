@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from placement.model import RESOURCES, Lab, Problem
+from placement.model import Lab, Problem
 
 #: Wentges smoothing: price at this mix of the best prices so far and the master's duals.
 SMOOTHING = 0.5
@@ -51,9 +51,9 @@ def labelling(problem: Problem, lab: Lab, costs: Mapping[tuple[str, str], float]
     cost = np.full((len(fids), len(names)), np.inf)
     for (fid, name), value in costs.items():
         cost[fat[fid], at[name]] = value
-    demand = np.array([[f.demand.get(r) for r in RESOURCES] for f in problem.functions])
+    demand = np.array([f.demand.as_list() for f in problem.functions])
     # An over-committed site (used > capacity) has no candidates, so its row only asks 0 <= free.
-    capacity = np.array([[max(0.0, s.free.get(r)) for r in RESOURCES] for s in lab.sites])
+    capacity = np.maximum(0.0, np.array([s.free.as_list() for s in lab.sites]))
     # Spanning forest of the link graph (union-find); a link closing a cycle is left out.
     root = list(range(len(fids)))
 

@@ -168,7 +168,7 @@ def solve(
         objective=sum(w * terms[n] for n, w in last.items()),
         terms=terms,
         proven_optimal=proven,
-        gap=0.0 if proven and math.isfinite(gap) and gap < 1e-4 else gap,
+        gap=0.0 if proven and math.isfinite(gap) and gap < GAP_TOLERANCE else gap,
         bound=bound,
         seconds=time.perf_counter() - start,
         status=status,

@@ -96,6 +96,9 @@ def fails_cleanly(fn: Callable[..., None]) -> Callable[..., None]:
     """Turn the pipeline's errors into ``error: ...`` on stderr and exit status 1."""
     from osm_locus.catalogue import CatalogueError
     from osm_locus.deploy import DeployError
+    from osm_locus.smart.policy import PolicyError
+    from osm_locus.smart.prometheus import PrometheusError
+    from osm_locus.smart.rightsize import RightsizeError
     from placement.demand import DemandError
     from placement.lab import LabError
     from placement.model import InfeasibleError
@@ -109,7 +112,16 @@ def fails_cleanly(fn: Callable[..., None]) -> Callable[..., None]:
             for reason in exc.reasons:
                 click.echo(f"  - {reason}", err=True)
             sys.exit(1)
-        except (NbiError, DeployError, CatalogueError, DemandError, LabError) as exc:
+        except (
+            NbiError,
+            DeployError,
+            CatalogueError,
+            DemandError,
+            LabError,
+            PolicyError,
+            PrometheusError,
+            RightsizeError,
+        ) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
 

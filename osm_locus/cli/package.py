@@ -62,10 +62,7 @@ def build(paths: tuple[Path, ...], external_ok: bool, out_dir: Path) -> None:
     _print_problems(report)
     try:
         built = build_report(report, out_dir)
-    except CharmBuildError as exc:
-        click.echo(f"build failed: {exc}", err=True)
-        sys.exit(1)
-    except BuildError as exc:
+    except (CharmBuildError, BuildError) as exc:
         click.echo(f"build failed: {exc}", err=True)
         sys.exit(1)
     except OSError as exc:

@@ -52,16 +52,12 @@ def run(
     **nbi: Any,
 ) -> None:
     """Watch metrics and VNF states; scale, restart, heal or re-place as the policies say."""
-    from osm_locus.smart.policy import PolicyError, load_policies
+    from osm_locus.smart.policy import load_policies
     from osm_locus.smart.prometheus import Prometheus
     from osm_locus.smart.runner import Runner
     from placement.lab import load_lab
 
-    try:
-        policies = load_policies(policy_file)
-    except PolicyError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    policies = load_policies(policy_file)
     with connection(**nbi) as conn:
         runner = Runner(
             conn, Prometheus(prometheus_url), policies, load_lab(lab_file), dry_run=dry_run
@@ -112,8 +108,8 @@ def rightsize(
     import time
 
     from osm_locus.package.source import read_upload
-    from osm_locus.smart.prometheus import Prometheus, PrometheusError
-    from osm_locus.smart.rightsize import RightsizeError, apply, propose_vcpu
+    from osm_locus.smart.prometheus import Prometheus
+    from osm_locus.smart.rightsize import apply, propose_vcpu
     from placement.demand import vdu_resources
 
     with connection(**nbi) as conn:
@@ -132,27 +128,19 @@ def rightsize(
             f'osm_cpu_utilization{{ns_id="{found.id}", vnf_member_index="{member}", '
             f'vdu_name=~".*-{vdu_id}-[0-9]+"}}'
         )
-        try:
-            now = time.time()
-            series = Prometheus(prometheus_url).query_range(
-                query, now - window, now, max(1.0, window / 500)
-            )
-            samples = [v for s in series for _, v in s.points]
-            proposal = propose_vcpu(samples, current, percentile, target)
-        except (PrometheusError, RightsizeError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+        now = time.time()
+        series = Prometheus(prometheus_url).query_range(
+            query, now - window, now, max(1.0, window / 500)
+        )
+        samples = [v for s in series for _, v in s.points]
+        proposal = propose_vcpu(samples, current, percentile, target)
         click.echo(
             f"{vdu_id}: p{percentile:g} CPU over {window:g} s with {current} vCPU -> "
             f"{proposal} vCPU (target {target:g} %)"
         )
         if dry_run or proposal == current:
             return
-        try:
-            done = apply(conn, found.id, member, vdu_id, proposal)
-        except RightsizeError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
+        done = apply(conn, found.id, member, vdu_id, proposal)
         click.echo(
             f"resized {done.instances} instance(s) of {vdu_id}: {done.vcpu_before} -> "
             f"{done.vcpu_after} vCPU, software-version {done.software_version}"
